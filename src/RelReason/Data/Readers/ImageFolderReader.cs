@@ -95,15 +95,25 @@ public static class ImageFolderReader
     /// <summary>Scans and decodes <paramref name="root"/>; see <see cref="ImageFolderOptions"/>.</summary>
     public static FolderDataset Open(string root, ImageFolderOptions options, string? name = null)
     {
+        var (items, classNames) = Scan(root, options.Labelled);
+        name ??= "folder/" + Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)));
+        return Load(name, items, classNames, options);
+    }
+
+    /// <summary>
+    /// Lists the image files of <paramref name="root"/> and their labels without decoding anything; class names
+    /// are null for an unlabelled folder. See <see cref="ImageFolderOptions.Labelled"/>.
+    /// </summary>
+    public static (List<(string Path, int Label)> Items, string[]? ClassNames) Scan(string root, bool? labelled)
+    {
         if (!Directory.Exists(root))
         {
             throw new DirectoryNotFoundException($"image folder {root} does not exist");
         }
         string[] classDirs = Directory.GetDirectories(root).Order(StringComparer.Ordinal).ToArray();
-        bool labelled = options.Labelled ?? classDirs.Length > 0;
-        name ??= "folder/" + Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)));
+        bool byClass = labelled ?? classDirs.Length > 0;
         var items = new List<(string Path, int Label)>();
-        if (labelled)
+        if (byClass)
         {
             if (classDirs.Length == 0)
             {
@@ -117,14 +127,13 @@ public static class ImageFolderReader
                     items.Add((f, c));
                 }
             }
-            string[] classNames = classDirs.Select(Path.GetFileName).Select(n => n!).ToArray();
-            return Load(name, items, classNames, options);
+            return (items, classDirs.Select(d => Path.GetFileName(d)).ToArray());
         }
         foreach (string f in Directory.EnumerateFiles(root).Where(IsImageFile).Order(StringComparer.Ordinal))
         {
             items.Add((f, -1));
         }
-        return Load(name, items, null, options);
+        return (items, null);
     }
 
     /// <summary>

@@ -12,7 +12,16 @@ public static class TinyImageNetReader
     /// <summary>Opens "train", "val" or "test"; undecodable files are skipped through options.Warn.</summary>
     public static FolderDataset Open(string root, string split, ImageFolderOptions? options = null)
     {
-        options ??= new ImageFolderOptions();
+        var (items, classNames) = Scan(root, split);
+        return ImageFolderReader.Load("tiny-imagenet/" + split, items, classNames,
+            options ?? new ImageFolderOptions());
+    }
+
+    /// <summary>
+    /// Lists the files of a split and their labels without decoding; class names are null for "test".
+    /// </summary>
+    public static (List<(string Path, int Label)> Items, string[]? ClassNames) Scan(string root, string split)
+    {
         string[] wnids = ReadWnids(root);
         var labelOf = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < wnids.Length; i++)
@@ -20,12 +29,11 @@ public static class TinyImageNetReader
             labelOf[wnids[i]] = i;
         }
         var names = ClassNames(root, wnids);
-        string name = "tiny-imagenet/" + split;
         switch (split)
         {
             case "train":
             {
-                var items = new List<(string, int)>();
+                var items = new List<(string Path, int Label)>();
                 for (int c = 0; c < wnids.Length; c++)
                 {
                     string dir = Path.Combine(root, "train", wnids[c], "images");
@@ -35,15 +43,12 @@ public static class TinyImageNetReader
                     }
                     items.AddRange(ImageFiles(dir).Select(f => (f, c)));
                 }
-                return ImageFolderReader.Load(name, items, names, options);
+                return (items, names);
             }
             case "val":
-                return ImageFolderReader.Load(name, ValItems(root, labelOf), names, options);
+                return (ValItems(root, labelOf), names);
             case "test":
-            {
-                var items = ImageFiles(Path.Combine(root, "test", "images")).Select(f => (f, -1)).ToList();
-                return ImageFolderReader.Load(name, items, null, options);
-            }
+                return (ImageFiles(Path.Combine(root, "test", "images")).Select(f => (f, -1)).ToList(), null);
             default:
                 throw new ArgumentException($"tiny-ImageNet has splits 'train', 'val' and 'test', not '{split}'",
                     nameof(split));
@@ -109,11 +114,11 @@ public static class TinyImageNetReader
         return names;
     }
 
-    private static List<(string, int)> ValItems(string root, Dictionary<string, int> labelOf)
+    private static List<(string Path, int Label)> ValItems(string root, Dictionary<string, int> labelOf)
     {
         string val = Path.Combine(root, "val");
         string annotations = Path.Combine(val, "val_annotations.txt");
-        var items = new List<(string, int)>();
+        var items = new List<(string Path, int Label)>();
         if (!File.Exists(annotations))
         {
             // Also accept val/ already reorganised into one folder per wnid.
