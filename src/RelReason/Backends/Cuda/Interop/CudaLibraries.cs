@@ -44,13 +44,19 @@ internal static class CudaLibraries
     private static NativeLoadResult? s_blas;
     private static NativeLoadResult? s_dnn;
 
-    /// <summary>Registers the three logical names with the assembly's resolver (idempotent).</summary>
+    /// <summary>
+    /// Registers the three logical names with the assembly's resolver (idempotent). A library that cannot be
+    /// found fails its first P/Invoke with a DllNotFoundException carrying the locator's message.
+    /// </summary>
     internal static void EnsureResolver()
     {
-        NativeLibraryRouter.Register(Driver, () => LoadDriver().Handle);
-        NativeLibraryRouter.Register(Blas, () => LoadBlas().Handle);
-        NativeLibraryRouter.Register(Dnn, () => LoadDnn().Handle);
+        NativeLibraryResolver.Register(Driver, () => HandleOrThrow(LoadDriver()));
+        NativeLibraryResolver.Register(Blas, () => HandleOrThrow(LoadBlas()));
+        NativeLibraryResolver.Register(Dnn, () => HandleOrThrow(LoadDnn()));
     }
+
+    private static nint HandleOrThrow(NativeLoadResult result) =>
+        result.Loaded ? result.Handle : throw new DllNotFoundException(result.Failure);
 
     private static CudaLibrarySearch Search
     {
