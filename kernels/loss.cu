@@ -44,8 +44,9 @@ extern "C" __global__ void binary_loss_kernel(int count, int kind, float gamma, 
         }
         dLogits[i] = grad * invCount;
         lossSum += loss;
-        // The rounded sigmoid predicts 1 only above one half (0.5 itself rounds to even, i.e. 0).
-        float predicted = p > 0.5f ? 1.0f : 0.0f;
+        // round(sigmoid(x)) is 1 only for x > 0 (sigmoid(0) = 0.5 rounds to even, i.e. 0); testing x rather than
+        // p keeps tiny positive logits, whose float sigmoid is exactly 0.5, on the right side.
+        float predicted = x > 0.0f ? 1.0f : 0.0f;
         correct += predicted == y ? 1.0f : 0.0f;
     }
     partial[2 * t] = lossSum;

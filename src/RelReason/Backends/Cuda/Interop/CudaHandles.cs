@@ -76,11 +76,11 @@ internal abstract class ContextBoundHandle : SafeHandle
 }
 
 /// <summary>A loaded module (cuModuleLoadDataEx).</summary>
-internal sealed class ModuleHandle : ContextBoundHandle
+internal sealed class CudaModuleHandle : ContextBoundHandle
 {
-    internal static ModuleHandle Wrap(PrimaryContextHandle context, nint module)
+    internal static CudaModuleHandle Wrap(PrimaryContextHandle context, nint module)
     {
-        var h = new ModuleHandle();
+        var h = new CudaModuleHandle();
         h.Attach(context, module);
         return h;
     }
