@@ -105,6 +105,12 @@ public sealed class ResNet : Backbone
     /// <summary>The stem of an ImageNet-style ResNet; null for the CIFAR-style ones.</summary>
     public ResNetStem? Stem { get; }
 
+    /// <summary>The stem convolution: 7x7/2 or 3x3/1 to 64 channels (ImageNet-style), 3x3/1 to 16 (CIFAR).</summary>
+    public Conv2d Conv1 => _conv1;
+
+    /// <summary>The stem batch norm.</summary>
+    public BatchNorm Bn1 => _bn1;
+
     /// <summary>The residual blocks in forward order.</summary>
     public IReadOnlyList<BasicBlock> Blocks => _blocks;
 
@@ -130,7 +136,8 @@ public sealed class ResNet : Backbone
 
     /// <summary>
     /// Stem: conv StemKernel x StemKernel (stride StemStride, pad StemKernel/2, C -> StemWidth), BN, ReLU and an
-    /// optional 3x3/2 max pool; then stages of BasicBlocks, Blocks[s] of them Widths[s] wide, the first with Strides[s].
+    /// optional 3x3/2 max pool; then stages of BasicBlocks, Blocks[s] of them Widths[s] wide, the first of them with
+    /// stride Strides[s].
     /// </summary>
     private sealed record Layout(int Depth, ResNetStem? Stem, int StemWidth, int StemKernel, int StemStride,
         bool MaxPool, int[] Blocks, int[] Widths, int[] Strides);
