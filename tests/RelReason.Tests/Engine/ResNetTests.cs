@@ -37,7 +37,7 @@ public class ResNetTests
 
     /// <summary>Only the stem conv sees the input channels: one more channel adds a k x k slice per output.</summary>
     [TestCase("resnet8", 16, 3)]
-    [TestCase("resnet34", 64, 7)]
+    [TestCase("resnet18", 64, 7)]
     public void InputChannelsOnlyChangeTheStemConv(string name, int stemWidth, int stemKernel)
     {
         long three = BackboneFactory.Create(name, _cpu, 3, seed: 1).ParameterCount;
