@@ -72,3 +72,52 @@ public class EvaluationTests
         Assert.That(report.TrainLossByEpoch[^1], Is.LessThan(report.TrainLossByEpoch[0]));
     }
 }
+
+/// <summary>Fine-tuning and label fractions on a dataset a small network can learn in a few epochs.</summary>
+public class FineTuneTests
+{
+    /// <summary>Two classes of 16x16 images: a bright left half, or a bright right half, with noise.</summary>
+    internal static RelReason.Data.Readers.InMemoryDataset HalvesDataset(int count, int seed)
+    {
+        var rng = new Random(seed);
+        var pixels = new byte[count * 16 * 16];
+        var labels = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            labels[i] = i % 2;
+            for (int y = 0; y < 16; y++)
+            {
+                for (int x = 0; x < 16; x++)
+                {
+                    bool bright = labels[i] == 0 ? x < 8 : x >= 8;
+                    pixels[i * 256 + y * 16 + x] = (byte)((bright ? 180 : 40) + rng.Next(60));
+                }
+            }
+        }
+        return new RelReason.Data.Readers.InMemoryDataset("halves", 16, 16, 1, pixels, labels, ["left", "right"]);
+    }
+
+    [Test]
+    public void FineTuningLearnsTheClasses()
+    {
+        using var cpu = new CpuBackend(2);
+        var backbone = new RelReason.Nn.Conv4(cpu, 1, seed: 3);
+        var norm = new RelReason.Data.Augmentation.AugmentOptions { Side = 16, Mean = [0.5f], Std = [0.25f] };
+        var report = FineTuner.Run(backbone, HalvesDataset(64, 1), HalvesDataset(32, 2), norm,
+            new FineTuneOptions { Epochs = 8, BatchSize = 16, ClassifierLearningRate = 1e-2f, Threads = 2 });
+        Assert.That(report.Accuracy, Is.GreaterThanOrEqualTo(0.9));
+        Assert.That(report.TrainLossByEpoch[^1], Is.LessThan(report.TrainLossByEpoch[0]));
+    }
+
+    [Test]
+    public void LabelFractionTakesTheSameShareOfEveryClass()
+    {
+        var data = HalvesDataset(40, 1);
+        var subset = SubsetDataset.LabelFraction(data, 0.1, seed: 7);
+        Assert.That(subset.Count, Is.EqualTo(4));
+        Assert.That(Enumerable.Range(0, subset.Count).Count(i => subset.GetLabel(i) == 0), Is.EqualTo(2));
+        Assert.That(SubsetDataset.LabelFraction(data, 0.1, seed: 7).Indices, Is.EqualTo(subset.Indices));
+        Assert.That(SubsetDataset.LabelFraction(data, 0.1, seed: 8).Indices, Is.Not.EqualTo(subset.Indices));
+        Assert.Throws<ArgumentException>(() => SubsetDataset.LabelFraction(data, 0, seed: 7));
+    }
+}
