@@ -45,7 +45,7 @@ public static class DataLocations
     }
 
     /// <summary>The first candidate folder holding the shipped dataset's training images.</summary>
-    /// <exception cref="DirectoryNotFoundException">No candidate has it; the message lists where it looked.</exception>
+    /// <exception cref="DirectoryNotFoundException">No candidate has it; the message lists the places.</exception>
     public static string FindDefaultDataset()
     {
         var tried = new List<string>();

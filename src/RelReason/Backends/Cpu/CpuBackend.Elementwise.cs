@@ -86,27 +86,14 @@ public sealed unsafe partial class CpuBackend
         ShapeCheck.SameLength("relu backward", y, dx);
         float* py = Ptr(y), pdy = Ptr(dy), pdx = Ptr(dx);
         _parallel.For(y.Length, (s, e, _) =>
-        {
-            for (long i = s; i < e; i++)
-            {
-                float g = py[i] > 0f ? pdy[i] : 0f;
-                pdx[i] = beta == 0f ? g : g + beta * pdx[i];
-            }
-        }, ElementGrain);
+            VectorMath.GateBackward(py + s, pdy + s, pdx + s, (int)(e - s), 0f, beta), ElementGrain);
     }
 
     public void LeakyReluForward(Tensor x, Tensor y, float slope)
     {
         ShapeCheck.SameLength("leaky relu", x, y);
         float* px = Ptr(x), py = Ptr(y);
-        _parallel.For(x.Length, (s, e, _) =>
-        {
-            for (long i = s; i < e; i++)
-            {
-                float v = px[i];
-                py[i] = v > 0f ? v : v * slope;
-            }
-        }, ElementGrain);
+        _parallel.For(x.Length, (s, e, _) => VectorMath.Leaky(px + s, py + s, (int)(e - s), slope), ElementGrain);
     }
 
     public void LeakyReluBackward(Tensor x, Tensor dy, Tensor dx, float slope, float beta)
@@ -115,12 +102,6 @@ public sealed unsafe partial class CpuBackend
         ShapeCheck.SameLength("leaky relu backward", x, dx);
         float* px = Ptr(x), pdy = Ptr(dy), pdx = Ptr(dx);
         _parallel.For(x.Length, (s, e, _) =>
-        {
-            for (long i = s; i < e; i++)
-            {
-                float g = px[i] > 0f ? pdy[i] : pdy[i] * slope;
-                pdx[i] = beta == 0f ? g : g + beta * pdx[i];
-            }
-        }, ElementGrain);
+            VectorMath.GateBackward(px + s, pdy + s, pdx + s, (int)(e - s), slope, beta), ElementGrain);
     }
 }

@@ -31,17 +31,27 @@ public static class CifarReader
     /// Opens CIFAR-10 from the folder cifar-10-batches-bin: "train" is data_batch_1..5.bin (in that order),
     /// "test" is test_batch.bin.
     /// </summary>
-    public static InMemoryDataset OpenCifar10(string folder, string split)
+    public static InMemoryDataset OpenCifar10(string folder, string split) =>
+        Read(SplitFiles(folder, split, CifarLabels.Cifar10), CifarLabels.Cifar10, $"cifar10/{split}");
+
+    /// <summary>The record files of a split, in reading order.</summary>
+    public static string[] SplitFiles(string folder, string split, CifarLabels labels)
     {
-        string[] files = split switch
+        if (split != "train" && split != "test")
         {
-            "train" => Enumerable.Range(1, 5).Select(i => Path.Combine(folder, $"data_batch_{i}.bin")).ToArray(),
-            "test" => [Path.Combine(folder, "test_batch.bin")],
-            _ => throw new ArgumentException($"CIFAR-10 has splits 'train' and 'test', not '{split}'",
-                nameof(split)),
-        };
-        return Read(files, CifarLabels.Cifar10, $"cifar10/{split}");
+            throw new ArgumentException($"CIFAR has splits 'train' and 'test', not '{split}'", nameof(split));
+        }
+        if (labels != CifarLabels.Cifar10)
+        {
+            return [Path.Combine(folder, split + ".bin")];
+        }
+        return split == "train"
+            ? Enumerable.Range(1, 5).Select(i => Path.Combine(folder, $"data_batch_{i}.bin")).ToArray()
+            : [Path.Combine(folder, "test_batch.bin")];
     }
+
+    /// <summary>Bytes of one record: label byte(s) and 3,072 pixel bytes.</summary>
+    public static int RecordBytes(CifarLabels labels) => (labels == CifarLabels.Cifar10 ? 1 : 2) + PixelBytes;
 
     /// <summary>
     /// Opens CIFAR-100 from the folder cifar-100-binary: "train" is train.bin, "test" is test.bin, labelled with
@@ -53,12 +63,8 @@ public static class CifarReader
         {
             throw new ArgumentException("CIFAR-100 labels are Fine or Coarse", nameof(labels));
         }
-        if (split != "train" && split != "test")
-        {
-            throw new ArgumentException($"CIFAR-100 has splits 'train' and 'test', not '{split}'", nameof(split));
-        }
         string name = labels == CifarLabels.Coarse ? "cifar100-20" : "cifar100";
-        return Read([Path.Combine(folder, split + ".bin")], labels, $"{name}/{split}");
+        return Read(SplitFiles(folder, split, labels), labels, $"{name}/{split}");
     }
 
     /// <summary>
@@ -76,7 +82,7 @@ public static class CifarReader
             CifarLabels.Fine => 100,
             _ => 20,
         };
-        int recordBytes = labelBytes + PixelBytes;
+        int recordBytes = RecordBytes(labels);
 
         var counts = new int[files.Count];
         long total = 0;

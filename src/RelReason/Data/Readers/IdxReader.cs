@@ -36,6 +36,49 @@ public static class IdxReader
         using Stream input = gz ? new GZipStream(file, CompressionMode.Decompress) : file;
         string where = gz ? path + " (decompressed)" : path;
 
+        int[] dims = ReadHeader(input, where, expectedDims);
+        long elements = 1;
+        foreach (int d in dims)
+        {
+            elements *= d;
+        }
+
+        long headerBytes = 4 + 4L * expectedDims;
+        var data = new byte[elements];
+        int read = ReadFully(input, data, where);
+        if (read < data.Length)
+        {
+            long recordBytes = expectedDims == 1 ? 1 : elements / Math.Max(1, dims[0]);
+            throw new DatasetFormatException(where, headerBytes + read,
+                $"file is truncated: header promises {dims[0]} record(s) of {recordBytes} byte(s) " +
+                $"({elements} bytes after the {headerBytes}-byte header) but only {read} are present " +
+                $"(record {read / recordBytes} is incomplete)");
+        }
+        Span<byte> probe = stackalloc byte[1];
+        if (ReadFully(input, probe, where) != 0)
+        {
+            throw new DatasetFormatException(where, headerBytes + elements,
+                $"unexpected bytes after the last of {dims[0]} records; expected the file to end here, " +
+                "so its size is not the whole number of records the header declares");
+        }
+        return new IdxArray(dims, data);
+    }
+
+    /// <summary>
+    /// Reads only the header of an IDX file: its dimension sizes (e.g. [count, rows, cols]). Cheap even for
+    /// gzipped files, since only the first bytes are decompressed.
+    /// </summary>
+    public static int[] ReadDims(string path, int expectedDims)
+    {
+        using var file = File.OpenRead(path);
+        bool gz = IsGzip(file);
+        using Stream input = gz ? new GZipStream(file, CompressionMode.Decompress) : file;
+        return ReadHeader(input, gz ? path + " (decompressed)" : path, expectedDims);
+    }
+
+    /// <summary>Checks the magic number and reads the dimension sizes; leaves the stream at the payload.</summary>
+    private static int[] ReadHeader(Stream input, string where, int expectedDims)
+    {
         Span<byte> magic = stackalloc byte[4];
         int got = ReadFully(input, magic, where);
         if (got < 4)
@@ -74,26 +117,7 @@ public static class IdxReader
                     $"dimensions {string.Join('x', dims[..(d + 1)])} exceed the largest supported array");
             }
         }
-
-        long headerBytes = 4 + 4L * expectedDims;
-        var data = new byte[elements];
-        int read = ReadFully(input, data, where);
-        if (read < data.Length)
-        {
-            long recordBytes = expectedDims == 1 ? 1 : elements / Math.Max(1, dims[0]);
-            throw new DatasetFormatException(where, headerBytes + read,
-                $"file is truncated: header promises {dims[0]} record(s) of {recordBytes} byte(s) " +
-                $"({elements} bytes after the {headerBytes}-byte header) but only {read} are present " +
-                $"(record {read / recordBytes} is incomplete)");
-        }
-        Span<byte> probe = stackalloc byte[1];
-        if (ReadFully(input, probe, where) != 0)
-        {
-            throw new DatasetFormatException(where, headerBytes + elements,
-                $"unexpected bytes after the last of {dims[0]} records; expected the file to end here, " +
-                "so its size is not the whole number of records the header declares");
-        }
-        return new IdxArray(dims, data);
+        return dims;
     }
 
     /// <summary>Reads an image file (magic 2051): returns count, rows, cols and count*rows*cols pixels.</summary>

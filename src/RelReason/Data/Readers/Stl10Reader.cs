@@ -198,7 +198,8 @@ public sealed unsafe class Stl10Dataset : IImageDataset, IDisposable
             // Stored 1..10; exposed 0..9.
             if (raw[i] < 1 || raw[i] > 10)
             {
-                throw new DatasetFormatException(path, i, $"label {raw[i]} of record {i} is out of range; expected 1..10");
+                throw new DatasetFormatException(path, i,
+                    $"label {raw[i]} of record {i} is out of range; expected 1..10");
             }
             labels[i] = raw[i] - 1;
         }

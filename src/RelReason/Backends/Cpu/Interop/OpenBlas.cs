@@ -33,8 +33,12 @@ internal static partial class OpenBlas
     /// <summary>Loads the library now; throws a message naming the Debian package when it is missing.</summary>
     internal static void EnsureLoaded() => NativeLibraryResolver.Load(Library);
 
+    /// <summary>The kernel family chosen for OpenBLAS by this program, or null when OpenBLAS chose.</summary>
+    internal static string? ForcedCoreType { get; private set; }
+
     private static nint LoadLibrary()
     {
+        ChooseCoreType();
         foreach (var name in Candidates)
         {
             if (NativeLibrary.TryLoad(name, out var h))
@@ -46,6 +50,26 @@ internal static partial class OpenBlas
         throw new DllNotFoundException(
             "OpenBLAS (libopenblas.so.0) was not found; the CPU backend needs it for matrix products. " +
             "Install it with: apt-get install libopenblas0-pthread");
+    }
+
+    /// <summary>
+    /// OpenBLAS 0.3.21 (Debian 12) does not know recent Intel models and falls back to its SSE3 "Prescott" kernels,
+    /// which run GEMM at a fraction of the speed. On a CPU with AVX2 and FMA the Haswell kernels are correct and
+    /// fast, so they are requested through OPENBLAS_CORETYPE before the library initialises, unless the user set
+    /// that variable (theirs always wins).
+    /// </summary>
+    private static void ChooseCoreType()
+    {
+        if (LibC.GetEnv("OPENBLAS_CORETYPE") != 0 ||
+            !System.Runtime.Intrinsics.X86.Avx2.IsSupported || !System.Runtime.Intrinsics.X86.Fma.IsSupported)
+        {
+            return;
+        }
+        if (LibC.SetEnv("OPENBLAS_CORETYPE", "Haswell", 0) != 0)
+        {
+            throw new InvalidOperationException("setenv(OPENBLAS_CORETYPE) failed");
+        }
+        ForcedCoreType = "Haswell";
     }
 
     [LibraryImport(Library)]
