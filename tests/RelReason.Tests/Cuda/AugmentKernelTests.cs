@@ -35,10 +35,14 @@ public class AugmentKernelTests : HostKernelTestBase
 
         new AugmentKernels(Launcher).Layout(layout.Ptr);
 
-        Assert.That(layout.Span[0], Is.EqualTo(Marshal.SizeOf<AugmentConstants>()).And.EqualTo(AugmentKernels.ConstantsBytes));
-        Assert.That(layout.Span[1], Is.EqualTo((int)Marshal.OffsetOf<AugmentConstants>(nameof(AugmentConstants.JitterOpsMask))));
-        Assert.That(layout.Span[2], Is.EqualTo((int)Marshal.OffsetOf<AugmentConstants>(nameof(AugmentConstants.Std2))));
-        Assert.That(layout.Span[3], Is.EqualTo(Marshal.SizeOf<ViewParams>()).And.EqualTo(AugmentKernels.ViewParamsBytes));
+        Assert.That(layout.Span[0],
+            Is.EqualTo(Marshal.SizeOf<AugmentConstants>()).And.EqualTo(AugmentKernels.ConstantsBytes));
+        Assert.That(layout.Span[1],
+            Is.EqualTo((int)Marshal.OffsetOf<AugmentConstants>(nameof(AugmentConstants.JitterOpsMask))));
+        Assert.That(layout.Span[2],
+            Is.EqualTo((int)Marshal.OffsetOf<AugmentConstants>(nameof(AugmentConstants.Std2))));
+        Assert.That(layout.Span[3],
+            Is.EqualTo(Marshal.SizeOf<ViewParams>()).And.EqualTo(AugmentKernels.ViewParamsBytes));
         Assert.That(layout.Span[4], Is.EqualTo((int)Marshal.OffsetOf<ViewParams>(nameof(ViewParams.Brightness))));
         Assert.That(layout.Span[5], Is.EqualTo((int)Marshal.OffsetOf<ViewParams>(nameof(ViewParams.Gray))));
     }

@@ -79,7 +79,8 @@ public class CudaTrainingTests : GpuTestBase
             gpuAdam.Step();
             for (int i = 0; i < cpuParams.Count; i++)
             {
-                Compare(gpuParams[i].Tensor, cpuParams[i].Tensor, GpuTolerance.Step, "after Adam " + cpuParams[i].Name);
+                Compare(gpuParams[i].Tensor, cpuParams[i].Tensor, GpuTolerance.Step,
+                    "after Adam " + cpuParams[i].Name);
             }
         }
     }

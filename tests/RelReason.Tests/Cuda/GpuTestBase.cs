@@ -59,7 +59,7 @@ public abstract class GpuTestBase
         return (c, g);
     }
 
-    /// <summary>Tensors of the given shape on each backend, both filled with NaN (so unwritten outputs show).</summary>
+    /// <summary>A tensor of the shape on each backend, filled with NaN (so unwritten outputs show).</summary>
     private protected (Tensor Cpu, Tensor Gpu) Poisoned(params int[] dims)
     {
         var shape = new Shape(dims);

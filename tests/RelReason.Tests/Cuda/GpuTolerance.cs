@@ -9,7 +9,7 @@ internal static class GpuTolerance
 {
     internal readonly record struct Tol(double Abs, double Rel, string Why);
 
-    /// <summary>Element-wise kernels: nvcc contracts a * b + c into one fused multiply-add (1 rounding fewer).</summary>
+    /// <summary>Element-wise kernels: nvcc contracts a * b + c into a fused multiply-add (1 rounding fewer).</summary>
     internal static readonly Tol Elementwise = new(1e-7, 1e-6, "fused multiply-add on the GPU, 1-2 ulp");
 
     /// <summary>Copies, fills, gathers and max: no arithmetic, or the same single operation.</summary>

@@ -43,7 +43,8 @@ public partial class KernelCatalogTests
         foreach (KernelId kernel in KernelCatalog.All)
         {
             Dictionary<string, string[]> entries = PtxEntries(kernel.Module);
-            Assert.That(entries.ContainsKey(kernel.Name), Is.True, $"{kernel}: no .entry in kernels.{kernel.Module}.ptx");
+            Assert.That(entries.ContainsKey(kernel.Name), Is.True,
+                $"{kernel}: no .entry in kernels.{kernel.Module}.ptx");
             Assert.That(entries[kernel.Name], Is.EqualTo(kernel.Parameters.Select(PtxType).ToArray()),
                 $"{kernel}: PTX parameter types differ from the launch class");
         }

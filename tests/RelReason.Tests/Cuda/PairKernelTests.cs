@@ -89,7 +89,8 @@ public class PairKernelTests : HostKernelTestBase
             new PairKernels(Launcher).CombineBackward(Buffer(f).Ptr, Buffer(dOut).Ptr, Upload(pairs), dim, agg,
                 df.Ptr, beta);
 
-            KernelAssert.Close(df.Span, Read(cpuDf), KernelTolerance.Exact, $"pair combine backward {agg} beta {beta}");
+            KernelAssert.Close(df.Span, Read(cpuDf), KernelTolerance.Exact,
+                $"pair combine backward {agg} beta {beta}");
             df.AssertGuardsIntact("df");
         }
     }

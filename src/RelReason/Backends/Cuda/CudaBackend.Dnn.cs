@@ -50,7 +50,7 @@ public sealed unsafe partial class CudaBackend
 
     // ---- convolution -------------------------------------------------------------------------------------
 
-    /// <summary>Descriptors of one convolution geometry and the algorithm chosen for each direction (-1: not yet).</summary>
+    /// <summary>Descriptors of one convolution geometry and each direction's algorithm (-1: not chosen yet).</summary>
     private sealed class ConvPlan
     {
         internal required nint X { get; init; }

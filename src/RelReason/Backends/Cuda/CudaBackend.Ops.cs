@@ -60,7 +60,8 @@ public sealed unsafe partial class CudaBackend
         int n = checked((int)bias.Length);
         if (n == 0 || y.Length % n != 0)
         {
-            throw new ArgumentException($"add bias: {y.Describe()} is not a whole number of rows of {bias.Describe()}");
+            throw new ArgumentException(
+                $"add bias: {y.Describe()} is not a whole number of rows of {bias.Describe()}");
         }
         _bias.Add(Ptr(y), KernelLaunch.Count(y.Length / n, "add bias"), n, Ptr(bias));
     }
@@ -179,7 +180,7 @@ public sealed unsafe partial class CudaBackend
     }
 
     /// <inheritdoc />
-    /// <remarks>Labels stay on the device, so an invalid label is not an exception here: it makes loss[0] NaN.</remarks>
+    /// <remarks>Labels stay on the device, so an invalid label is no exception here: it makes loss[0] NaN.</remarks>
     public void SoftmaxCrossEntropy(Tensor logits, Tensor labels, Tensor loss, Tensor dLogits)
     {
         ShapeCheck.Rank("softmax cross-entropy", "logits", logits, 2);

@@ -27,7 +27,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     private readonly ScratchBuffer _workspace;
     private bool _disposed;
 
-    /// <summary>Opens the device; throws <see cref="InvalidOperationException"/> with the probe's reason if none.</summary>
+    /// <summary>Opens the GPU, or throws <see cref="InvalidOperationException"/> with the probe's reason.</summary>
     public CudaBackend(CudaBackendOptions? options = null)
     {
         _options = options ?? new CudaBackendOptions();
@@ -109,7 +109,8 @@ public sealed unsafe partial class CudaBackend : IBackend
     }
 
     /// <inheritdoc />
-    public void Fill(Tensor destination, float value) => _elementwise.Fill(Ptr(destination), destination.Length, value);
+    public void Fill(Tensor destination, float value) =>
+        _elementwise.Fill(Ptr(destination), destination.Length, value);
 
     /// <inheritdoc />
     public void Copy(Tensor source, Tensor destination)

@@ -1,6 +1,6 @@
 namespace RelReason.Backends.Cuda;
 
-/// <summary>Settings of a <see cref="CudaBackend"/> (which always uses the first GPU, the one the probe describes).</summary>
+/// <summary>Settings of a <see cref="CudaBackend"/> (it uses the first GPU, the one the probe describes).</summary>
 public sealed record CudaBackendOptions
 {
     /// <summary>

@@ -57,7 +57,7 @@ internal sealed class CudaDevice : IDisposable
 
     internal CudaKernelLauncher Launcher { get; }
 
-    /// <summary>Makes this device's context current on the calling thread (a cheap check when it already is).</summary>
+    /// <summary>Makes the context current on the calling thread (a cheap check when it already is).</summary>
     internal void MakeCurrent()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
