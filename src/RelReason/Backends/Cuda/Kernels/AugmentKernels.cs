@@ -9,6 +9,9 @@ namespace RelReason.Backends.Cuda.Kernels;
 /// constants and view parameters live in device memory with the layouts of the C# structs AugmentConstants
 /// (<see cref="ConstantsBytes"/>) and ViewParams (<see cref="ViewParamsBytes"/>); the caller uploads the former.
 /// </summary>
+// TODO: IBackend has no augmentation op yet, so training still augments on the CPU and uploads the views. Cost per
+//       step: K*M*C*S*S floats copied up (K=32, M=64, 3x32x32: 25 MB) instead of M*H*W*C bytes, and the CPU time of
+//       rendering them. Needs an additive contract op (e.g. Augment(images, imageIds, seed, epoch, K, views)).
 internal sealed class AugmentKernels(IKernelLauncher launcher)
 {
     /// <summary>Size of AugmentConstants: 28 four-byte fields.</summary>
