@@ -151,6 +151,37 @@ public class CheckpointTests
         Assert.That(names, Has.Member("optimizer.backbone.0.exp_avg").And.Member("optimizer.relation.5.exp_avg_sq"));
     }
 
+    /// <summary>
+    /// Names, order and shapes of the backbone.* and relation.* tensors are those of the PyTorch state dicts that
+    /// tests/reference recorded for Conv-4 and the relation head. With RELREASON_EXPORT_CHECKPOINT set, the
+    /// checkpoint is also copied there for tests/reference/load_checkpoint.py (see tests/reference/README.md).
+    /// </summary>
+    [Test]
+    public void TensorNamesOrderAndShapesAreThoseOfPyTorch()
+    {
+        using var dir = new TempFolder();
+        string path = dir.File("c.safetensors");
+        using var run = new Run(_cpu, seed: 1, channels: 3, steps: 2);
+        Checkpoint.Save(path, run.Modules, Info(channels: 3));
+        var reference = Reference.Fixture.LoadNamed("conv4_c3_bce");
+        var expected = reference.Names.Where(n => n.StartsWith("init/", StringComparison.Ordinal))
+            .Select(n => (n["init/".Length..], string.Join(",", reference[n].Shape)))
+            .ToList();
+        using var file = SafetensorsFile.Open(path);
+        var actual = file.Names.Where(n => !n.StartsWith("optimizer.", StringComparison.Ordinal))
+            .Select(n => (n, string.Join(",", file[n].Shape)))
+            .ToList();
+        Assert.That(actual, Is.EqualTo(expected));
+        Assert.That(file.Names.Count(n => n.EndsWith("num_batches_tracked", StringComparison.Ordinal)), Is.EqualTo(5));
+
+        string? export = Environment.GetEnvironmentVariable("RELREASON_EXPORT_CHECKPOINT");
+        if (!string.IsNullOrEmpty(export))
+        {
+            File.Copy(path, export, overwrite: true);
+            TestContext.Out.WriteLine($"checkpoint written to {export}");
+        }
+    }
+
     [Test]
     public void MetadataAloneIsReadable()
     {
