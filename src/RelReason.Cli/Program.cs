@@ -25,6 +25,8 @@ public static class Program
             return args[0] switch
             {
                 "bench" => BenchCommand.Run(rest),
+                "pretrain" => PretrainCommand.Run(rest),
+                "data" => DataCommand.Run(rest),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }
