@@ -96,7 +96,7 @@ public class PlotTests
         counts[9, 2] = 0;
         string path = Save("confusion.png", p => Plots.ConfusionMatrix(p, counts, FashionNames, "linear eval"));
         using var png = Image.Load<Rgba32>(path);
-        var (canvas, layout) = ConfusionPlot_Render(counts);
+        var (canvas, layout) = ConfusionPlot.Render(counts, FashionNames, "linear eval");
         Assert.That((png.Width, png.Height), Is.EqualTo((canvas.Width, canvas.Height)));
         Assert.That(layout.NameScale, Is.EqualTo(2));
         for (int r = 0; r < 10; r++)
@@ -106,7 +106,7 @@ public class PlotTests
             {
                 // A corner of the cell (the count is written in its middle).
                 var at = png[layout.Matrix.Left + c * layout.Cell + 2, layout.Matrix.Top + r * layout.Cell + 2];
-                var expected = ConfusionPlot_Colour(counts[r, c] / (double)rowSum);
+                var expected = ConfusionPlot.Colour(counts[r, c] / (double)rowSum);
                 Assert.That(Distance(at, expected), Is.LessThan(3), $"cell [{r},{c}]");
             }
             var rowBand = new Rectangle(layout.RowNames.Left, layout.Matrix.Top + r * layout.Cell,
@@ -185,10 +185,11 @@ public class PlotTests
     [Test]
     public void TicksAreRoundNumbersInsideTheRange()
     {
-        Assert.That(ChartTicks(0, 1, 6), Is.EqualTo(new[] { 0, 0.2, 0.4, 0.6, 0.8, 1.0 }));
-        Assert.That(ChartLabels(ChartTicks(0, 1, 6)), Is.EqualTo(new[] { "0.0", "0.2", "0.4", "0.6", "0.8", "1.0" }));
-        Assert.That(ChartTicks(10, 1000, 8), Is.EqualTo(new double[] { 200, 400, 600, 800, 1000 }));
-        Assert.That(ChartLabels(ChartTicks(-0.05, 0.051, 6)), Is.EqualTo(new[] { "-0.05", "0.00", "0.05" }));
+        Assert.That(Chart.Ticks(0, 1, 6), Is.EqualTo(new[] { 0, 0.2, 0.4, 0.6, 0.8, 1.0 }));
+        Assert.That(Chart.Labels(Chart.Ticks(0, 1, 6)),
+            Is.EqualTo(new[] { "0.0", "0.2", "0.4", "0.6", "0.8", "1.0" }));
+        Assert.That(Chart.Ticks(10, 1000, 8), Is.EqualTo(new double[] { 200, 400, 600, 800, 1000 }));
+        Assert.That(Chart.Labels(Chart.Ticks(-0.05, 0.051, 6)), Is.EqualTo(new[] { "-0.05", "0.00", "0.05" }));
     }
 
     [Test]
@@ -215,18 +216,6 @@ public class PlotTests
         }
         return path;
     }
-
-    private static (Canvas Canvas, ConfusionPlot.Layout Layout) ConfusionPlot_Render(int[,] counts)
-    {
-        var (canvas, layout) = ConfusionPlot.Render(counts, FashionNames, "linear eval");
-        return (canvas, layout);
-    }
-
-    private static Rgba32 ConfusionPlot_Colour(double share) => ConfusionPlot.Colour(share);
-
-    private static double[] ChartTicks(double min, double max, int count) => Chart.Ticks(min, max, count);
-
-    private static string[] ChartLabels(double[] ticks) => Chart.Labels(ticks);
 
     /// <summary>Pixels a string sets when drawn alone.</summary>
     private static int InkOf(string text, int scale)

@@ -8,6 +8,7 @@ namespace RelReason.Training.Checkpoints;
 public sealed class CheckpointException(string path, string problem, Exception? inner = null)
     : Exception($"{path}: {problem}", inner)
 {
+    /// <summary>The checkpoint file.</summary>
     public string FilePath { get; } = path;
 }
 

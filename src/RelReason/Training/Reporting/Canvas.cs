@@ -15,6 +15,7 @@ internal enum Align
 /// <summary>An image of one byte per channel in height x width x channels order (1 = grey, 3 = RGB).</summary>
 public sealed record GridImage
 {
+    /// <summary>Wraps <paramref name="pixels"/> (not copied); its length must be height x width x channels.</summary>
     public GridImage(byte[] pixels, int height, int width, int channels)
     {
         ArgumentNullException.ThrowIfNull(pixels);
@@ -29,12 +30,16 @@ public sealed record GridImage
         Channels = channels;
     }
 
+    /// <summary>Bytes in height x width x channels order.</summary>
     public byte[] Pixels { get; }
 
+    /// <summary>Rows.</summary>
     public int Height { get; }
 
+    /// <summary>Columns.</summary>
     public int Width { get; }
 
+    /// <summary>1 (grey) or 3 (RGB).</summary>
     public int Channels { get; }
 }
 
