@@ -129,7 +129,7 @@ public class RunFolderTests
             {
                 run.AppendMetrics(step, ("loss", 1.0 / step));
             }
-            run.Log("first session");
+            run.Log("before the kill");
         }
         // A kill while writing step 6 leaves a torn line; it goes too.
         File.AppendAllText(Path.Combine(folder, "metrics.jsonl"), "{\"step\":6,\"lo");
@@ -141,7 +141,7 @@ public class RunFolderTests
             Assert.That(resumed.ReadMetrics()[3]["loss"], Is.EqualTo(0.2));
         }
         var log = File.ReadAllText(Path.Combine(folder, "log.txt"));
-        Assert.That(log, Does.Contain("first session").And.Contain("resuming after step 3"));
+        Assert.That(log, Does.Contain("before the kill").And.Contain("resuming after step 3"));
         Assert.That(Directory.GetFiles(folder).Select(Path.GetFileName),
             Is.EquivalentTo(new[] { "metrics.jsonl", "log.txt" }));
     }

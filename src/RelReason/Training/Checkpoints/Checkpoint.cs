@@ -8,6 +8,7 @@ namespace RelReason.Training.Checkpoints;
 public sealed class CheckpointException(string path, string problem, Exception? inner = null)
     : Exception($"{path}: {problem}", inner)
 {
+    /// <summary>The checkpoint file.</summary>
     public string FilePath { get; } = path;
 }
 
@@ -139,7 +140,14 @@ public static class Checkpoint
                 $"checkpoint info says {info.Backbone} with {info.InChannels} channels, the backbone is " +
                 $"{modules.Backbone.ArchitectureName} with {modules.Backbone.InChannels}");
         }
-        System.Text.Json.JsonDocument.Parse(info.ConfigJson).Dispose();
+        try
+        {
+            System.Text.Json.JsonDocument.Parse(info.ConfigJson).Dispose();
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new ArgumentException($"checkpoint info: ConfigJson is not valid JSON: {e.Message}", e);
+        }
         var stored = info with
         {
             Head = modules.Head is null ? "" : modules.HeadName,

@@ -13,22 +13,31 @@ public sealed record OptimizerGroupSettings(string Name, float LearningRate, int
 /// </summary>
 public sealed record OptimizerSettings
 {
+    /// <summary>"adam" or "sgd".</summary>
     public required string Kind { get; init; }
 
+    /// <summary>Completed optimiser steps (<see cref="Optimizer.StepCount"/>).</summary>
     public required long Steps { get; init; }
 
+    /// <summary>Parameter groups in order: name, learning rate at the time of saving, parameter count.</summary>
     public required IReadOnlyList<OptimizerGroupSettings> Groups { get; init; }
 
+    /// <summary>L2 weight decay (added to the gradient).</summary>
     public float WeightDecay { get; init; }
 
+    /// <summary>Adam only.</summary>
     public float? Beta1 { get; init; }
 
+    /// <summary>Adam only.</summary>
     public float? Beta2 { get; init; }
 
+    /// <summary>Adam only.</summary>
     public float? Eps { get; init; }
 
+    /// <summary>SGD only.</summary>
     public float? Momentum { get; init; }
 
+    /// <summary>SGD only.</summary>
     public bool? Nesterov { get; init; }
 
     /// <summary>Reads the kind, step count and hyper-parameters off a live optimiser.</summary>

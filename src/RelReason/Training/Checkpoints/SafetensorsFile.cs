@@ -62,8 +62,10 @@ public sealed class SafetensorsFile : IDisposable
     public SafetensorsEntry this[string name] =>
         _entries.TryGetValue(name, out var e) ? e : throw new KeyNotFoundException($"{Path}: no tensor '{name}'");
 
+    /// <summary>Whether the file has a tensor called <paramref name="name"/>.</summary>
     public bool Contains(string name) => _entries.ContainsKey(name);
 
+    /// <summary>The entry called <paramref name="name"/>, if the file has one.</summary>
     public bool TryGetEntry(string name, out SafetensorsEntry entry) => _entries.TryGetValue(name, out entry!);
 
     /// <summary>Opens <paramref name="path"/> and validates its header against the file's length.</summary>
@@ -142,6 +144,7 @@ public sealed class SafetensorsFile : IDisposable
         return values;
     }
 
+    /// <summary>Closes the file.</summary>
     public void Dispose() => _handle.Dispose();
 
     private SafetensorsEntry Expect(string name, SafetensorsDType dtype, long length)

@@ -49,11 +49,13 @@ public sealed class SafetensorsTensor
     /// <summary>The header key.</summary>
     public string Name { get; }
 
+    /// <summary>Element type.</summary>
     public SafetensorsDType DType { get; }
 
     /// <summary>Dimensions, outermost first; empty for a 0-d tensor (one element).</summary>
     public IReadOnlyList<int> Shape { get; }
 
+    /// <summary>Product of the dimensions (1 for a 0-d tensor).</summary>
     public long ElementCount { get; }
 
     /// <summary>Bytes in the data section: elements times 4 (F32) or 8 (I64).</summary>

@@ -13,7 +13,7 @@ public sealed record RunCheckpoint(string Path, CheckpointInfo Info);
 /// The folder of one run: config.json (the run's options), metrics.jsonl (one line per logging step, see
 /// <see cref="MetricsLog"/>), log.txt (every line given to <see cref="Log"/>, timestamped), checkpoints
 /// (*.safetensors) and plots (*.png). Lines are appended and flushed one by one; config.json is replaced
-/// atomically. Not thread-safe: one training loop owns it.
+/// atomically. <see cref="Log"/> and <see cref="AppendMetrics"/> may be called from any thread.
 /// </summary>
 public sealed class RunFolder : IDisposable
 {
@@ -23,6 +23,7 @@ public sealed class RunFolder : IDisposable
     private readonly FileStream _metrics;
     private readonly FileStream _log;
     private readonly TextWriter? _echo;
+    private readonly Lock _gate = new();
 
     private RunFolder(string path, TextWriter? echo)
     {
@@ -35,10 +36,13 @@ public sealed class RunFolder : IDisposable
     /// <summary>The folder (absolute).</summary>
     public string Path { get; }
 
+    /// <summary>config.json in this folder.</summary>
     public string ConfigPath => File("config.json");
 
+    /// <summary>metrics.jsonl in this folder.</summary>
     public string MetricsPath => File(MetricsLog.FileName);
 
+    /// <summary>log.txt in this folder.</summary>
     public string LogPath => File("log.txt");
 
     /// <summary>"last.safetensors" in this folder.</summary>
@@ -140,21 +144,28 @@ public sealed class RunFolder : IDisposable
     /// <summary>Appends one metrics line for optimiser step <paramref name="step"/> and flushes it.</summary>
     public void AppendMetrics(long step, params (string Name, double Value)[] values)
     {
-        _metrics.Write(MetricsLog.Format(step, DateTimeOffset.UtcNow, values));
-        _metrics.Flush();
+        byte[] line = MetricsLog.Format(step, DateTimeOffset.UtcNow, values);
+        lock (_gate)
+        {
+            _metrics.Write(line);
+            _metrics.Flush();
+        }
     }
 
-    /// <summary>Every complete metrics line so far (after a resume, the earlier session's too).</summary>
+    /// <summary>Every complete metrics line so far (after a resume, those of the earlier run too).</summary>
     public IReadOnlyList<MetricsRecord> ReadMetrics() => MetricsLog.Read(MetricsPath);
 
     /// <summary>Writes <paramref name="line"/> to the echo writer and, with a UTC timestamp, to log.txt.</summary>
     public void Log(string line)
     {
-        _echo?.WriteLine(line);
         string stamped = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture)
             + " " + line.Replace("\n", "\n    ", StringComparison.Ordinal) + "\n";
-        _log.Write(Encoding.UTF8.GetBytes(stamped));
-        _log.Flush();
+        lock (_gate)
+        {
+            _echo?.WriteLine(line);
+            _log.Write(Encoding.UTF8.GetBytes(stamped));
+            _log.Flush();
+        }
     }
 
     /// <summary>
@@ -178,6 +189,7 @@ public sealed class RunFolder : IDisposable
         return found.OrderBy(c => c.Info.Step).ThenBy(c => c.Path, StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>Closes metrics.jsonl and log.txt (everything written is already flushed).</summary>
     public void Dispose()
     {
         _metrics.Dispose();
