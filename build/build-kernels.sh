@@ -36,11 +36,25 @@ if [ "$mode" = host ]; then
     exit 0
 fi
 
+# The driver JIT-compiles the PTX on the GPU host; ptxas (the same back end, offline) proves now that every module
+# assembles for the oldest target (sm_80) and for the H200's sm_90, without a GPU.
+ptxas=$(dirname "$(command -v nvcc)")/ptxas
+for arch in sm_80 sm_90; do
+    for ptx in "$out"/ptx/*.ptx; do
+        if ! "$ptxas" -arch="$arch" "$ptx" -o /dev/null; then
+            echo "build-kernels.sh: $(basename "$ptx") does not assemble for $arch" >&2
+            exit 1
+        fi
+    done
+done
+echo "build-kernels.sh: every PTX module assembles for sm_80 and sm_90"
+
 mkdir -p "$committed"
 if [ "$mode" = check ]; then
     # Same set of files, same bytes.
     if ! diff -r -q "$out/ptx" "$committed"; then
-        echo "build-kernels.sh: kernels/ptx/ is out of date with kernels/*.cu; run build/build-kernels.sh and commit" >&2
+        echo "build-kernels.sh: kernels/ptx/ is out of date with kernels/*.cu;" \
+            "run build/build-kernels.sh and commit the PTX" >&2
         exit 1
     fi
     echo "build-kernels.sh: kernels/ptx/ is up to date"

@@ -14,7 +14,8 @@ as_root()
 }
 
 if [ ! -r /etc/os-release ] || ! grep -q '^VERSION_CODENAME=bookworm' /etc/os-release; then
-    echo "install-deps.sh: expected Debian 12 (bookworm); found: $(grep '^PRETTY_NAME=' /etc/os-release || echo unknown)" >&2
+    found=$(grep '^PRETTY_NAME=' /etc/os-release || echo unknown)
+    echo "install-deps.sh: expected Debian 12 (bookworm); found: $found" >&2
     exit 1
 fi
 

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 #include <utility>
 
@@ -56,6 +57,14 @@ inline float rsqrtf(float x)
 inline float __fdividef(float a, float b)
 {
     return a / b;
+}
+
+// Reinterprets the bits of an int as a float, as CUDA's intrinsic does.
+inline float __int_as_float(int bits)
+{
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    return f;
 }
 
 // CUDA declares integer min/max in the global namespace.

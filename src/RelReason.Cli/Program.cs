@@ -25,6 +25,9 @@ public static class Program
             return args[0] switch
             {
                 "bench" => BenchCommand.Run(rest),
+                "pretrain" => PretrainCommand.Run(rest),
+                "data" => DataCommand.Run(rest),
+                "linear-eval" => LinearEvalCommand.Run(rest),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }
@@ -32,6 +35,19 @@ public static class Program
         {
             Console.Error.WriteLine($"relreason: {e.Message}");
             return 2;
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException
+            or UnauthorizedAccessException or NotSupportedException or InvalidDataException
+            or Training.Checkpoints.CheckpointException or Backends.Cuda.Interop.CudaException)
+        {
+            // Expected failures (bad input, missing files, unusable device) carry a message written for people;
+            // RELREASON_DEBUG=1 shows the stack as well.
+            Console.Error.WriteLine($"relreason: {e.Message}");
+            if (Environment.GetEnvironmentVariable("RELREASON_DEBUG") == "1")
+            {
+                Console.Error.WriteLine(e);
+            }
+            return 1;
         }
     }
 }

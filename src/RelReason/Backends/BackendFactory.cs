@@ -1,4 +1,5 @@
 using RelReason.Backends.Cpu;
+using RelReason.Backends.Cuda;
 
 namespace RelReason.Backends;
 
@@ -16,10 +17,28 @@ public static class BackendFactory
             case "cpu":
                 return new CpuBackend(threads);
             case "auto":
-                log?.Invoke("device: cpu (this build has no CUDA backend)");
+            {
+                CudaProbeResult probe = CudaProbe.Run();
+                if (probe.IsAvailable)
+                {
+                    log?.Invoke($"device: cuda ({probe.Device})");
+                    return new CudaBackend(new CudaBackendOptions { Log = log });
+                }
+                log?.Invoke($"device: cpu (no usable GPU: {probe.Reason})");
                 return new CpuBackend(threads);
+            }
             case "cuda":
-                throw new NotSupportedException("--device cuda: this build has no CUDA backend");
+            {
+                CudaProbeResult probe = CudaProbe.Run();
+                if (!probe.IsAvailable)
+                {
+                    throw new NotSupportedException(
+                        $"--device cuda: no usable GPU: {probe.Reason}. The CUDA backend needs an NVIDIA driver " +
+                        "(libcuda.so.1), a GPU of compute capability 8.0 or newer, cuBLAS and cuDNN 9 (or 8); " +
+                        $"point ${Cuda.Interop.CudaLibrarySearch.OverrideVariable} at the folders holding them.");
+                }
+                return new CudaBackend(new CudaBackendOptions { Log = log });
+            }
             default:
                 throw new ArgumentException($"unknown device '{device}'; expected auto, cpu or cuda");
         }
@@ -34,6 +53,14 @@ public static class BackendFactory
         }
     }
 
-    /// <summary>Bytes of backend memory in use at its peak since the last reset, where the backend tracks it.</summary>
-    public static long PeakBytes(IBackend backend) => backend is CpuBackend cpu ? cpu.Pool.PeakBytes : 0;
+    /// <summary>
+    /// Bytes of backend memory in use at its peak since the last reset, where the backend tracks it. The CUDA
+    /// backend reports what its pool holds now (live plus cached), an upper bound of the step's peak.
+    /// </summary>
+    public static long PeakBytes(IBackend backend) => backend switch
+    {
+        CpuBackend cpu => cpu.Pool.PeakBytes,
+        CudaBackend cuda => cuda.MemoryInUse.Live + cuda.MemoryInUse.Cached,
+        _ => 0,
+    };
 }

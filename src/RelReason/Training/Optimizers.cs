@@ -17,7 +17,17 @@ public abstract class Optimizer : IDisposable
 
     public IBackend Backend { get; }
 
-    public IReadOnlyList<ParamGroup> Groups { get; }
+    public IReadOnlyList<ParamGroup> Groups { get; private set; }
+
+    /// <summary>Replaces each group's learning rate (a schedule), in group order.</summary>
+    public void SetLearningRates(IReadOnlyList<float> rates)
+    {
+        if (rates.Count != Groups.Count)
+        {
+            throw new ArgumentException($"{rates.Count} learning rates for {Groups.Count} parameter groups");
+        }
+        Groups = Groups.Select((g, i) => g with { LearningRate = rates[i] }).ToList();
+    }
 
     /// <summary>Number of completed steps.</summary>
     public int StepCount { get; set; }

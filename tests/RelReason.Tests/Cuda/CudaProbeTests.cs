@@ -127,7 +127,8 @@ public class CudaProbeTests
         Assert.That(driver.Loaded, Is.False);
         Assert.That(driver.Failure, Is.EqualTo("no NVIDIA driver (libcuda.so.1 not found)"));
         Assert.That(blas.Loaded, Is.False);
-        Assert.That(blas.Failure, Does.StartWith("cuBLAS not found").And.Contain(_temp).And.Contain("/nonexistent/prefix"));
+        Assert.That(blas.Failure,
+            Does.StartWith("cuBLAS not found").And.Contain(_temp).And.Contain("/nonexistent/prefix"));
         Assert.That(dnn.Loaded, Is.False);
         Assert.That(dnn.Failure, Does.StartWith("cuDNN not found").And.Contain(_temp));
     }
@@ -160,7 +161,8 @@ public class CudaProbeTests
 
         List<string> found = CudaLibrarySearch.WheelFoldersUnder([_temp]);
 
-        Assert.That(found.Where(f => f.StartsWith(_temp, StringComparison.Ordinal)), Is.EqualTo(new[] { cu13, cudnn }));
+        Assert.That(found.Where(f => f.StartsWith(_temp, StringComparison.Ordinal)),
+            Is.EqualTo(new[] { cu13, cudnn }));
     }
 
     [Test]

@@ -59,6 +59,9 @@ public abstract class HostKernelTestBase
         return b;
     }
 
+    /// <summary>Disposes <paramref name="resource"/> after the test.</summary>
+    private protected void Track(IDisposable resource) => _owned.Add(resource);
+
     private protected HostBuffer<int> IntBuffer(int[] data)
     {
         var b = new HostBuffer<int>(data);

@@ -123,7 +123,7 @@ internal sealed class DeviceAllocation : ContextBoundHandle
 
     internal ulong Pointer => (ulong)handle;
 
-    /// <summary>Allocates, or returns null when the device is out of memory (the pool then trims and retries).</summary>
+    /// <summary>Allocates, or returns null when the device is out of memory (the pool trims and retries).</summary>
     internal static DeviceAllocation? TryAllocate(PrimaryContextHandle context, long bytes)
     {
         var h = new DeviceAllocation { Bytes = bytes };

@@ -26,7 +26,7 @@ internal sealed class CudaLibrarySearch
 
     internal bool UseLoaderPath { get; }
 
-    /// <summary>Existing wheel folders found under <see cref="PrefixesSearched"/>, then /usr/local/cuda/lib64.</summary>
+    /// <summary>Wheel folders found under <see cref="PrefixesSearched"/>, then /usr/local/cuda/lib64.</summary>
     internal IReadOnlyList<string> WheelFolders { get; }
 
     internal IReadOnlyList<string> PrefixesSearched { get; }

@@ -49,7 +49,7 @@ internal sealed class BiasKernels(IKernelLauncher launcher)
         launcher.Launch(AddKernel, Grid(n, "add bias"), Threads, ref a);
     }
 
-    /// <summary>dBias[c] = sum over rows of dy[r, c] + beta dBias[c]; scratch holds <see cref="ScratchFloats"/>.</summary>
+    /// <summary>dBias[c] = sum over rows of dy[r, c] + beta dBias[c]; scratch: <see cref="ScratchFloats"/>.</summary>
     internal void Backward(DevicePtr dy, int rows, int cols, DevicePtr dBias, float beta, DevicePtr scratch)
     {
         if (cols == 0)

@@ -51,7 +51,8 @@ internal sealed unsafe class CudaKernelLauncher : IKernelLauncher
     {
         foreach (string name in typeof(CudaKernelLauncher).Assembly.GetManifestResourceNames())
         {
-            if (name.StartsWith("kernels.", StringComparison.Ordinal) && name.EndsWith(".ptx", StringComparison.Ordinal))
+            if (name.StartsWith("kernels.", StringComparison.Ordinal) &&
+                name.EndsWith(".ptx", StringComparison.Ordinal))
             {
                 Module(name["kernels.".Length..^".ptx".Length]);
             }
@@ -116,7 +117,8 @@ internal sealed unsafe class CudaKernelLauncher : IKernelLauncher
         string resource = $"kernels.{module}.ptx";
         using Stream stream = typeof(CudaKernelLauncher).Assembly.GetManifestResourceStream(resource)
             ?? throw new InvalidOperationException(
-                $"resource {resource} is not embedded: kernels/ptx/{module}.ptx is missing; run build/build-kernels.sh");
+                $"resource {resource} is not embedded: kernels/ptx/{module}.ptx is missing; " +
+                "run build/build-kernels.sh");
         var image = new byte[stream.Length + 1];
         stream.ReadExactly(image, 0, (int)stream.Length);
         return image;

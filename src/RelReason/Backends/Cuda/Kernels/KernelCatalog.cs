@@ -6,6 +6,6 @@ internal static class KernelCatalog
     internal static IReadOnlyList<KernelId> All { get; } =
     [
         .. ElementwiseKernels.All, .. BiasKernels.All, .. PairKernels.All, .. LossKernels.All, .. OptimKernels.All,
-        .. PoolKernels.All,
+        .. PoolKernels.All, .. AugmentKernels.All,
     ];
 }

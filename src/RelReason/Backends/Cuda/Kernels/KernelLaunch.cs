@@ -83,7 +83,7 @@ internal unsafe struct KernelArgs
 
     internal readonly KernelParam Kind(int i) => (KernelParam)_kinds[i];
 
-    /// <summary>Fills <paramref name="pointers"/> with the slot addresses; the struct must not move meanwhile.</summary>
+    /// <summary>Fills <paramref name="pointers"/> with the slot addresses (the struct must stay put).</summary>
     internal void SlotPointers(void** pointers)
     {
         fixed (ulong* values = _values)
@@ -107,7 +107,10 @@ internal unsafe struct KernelArgs
     }
 }
 
-/// <summary>Runs kernels: on the GPU (<see cref="CudaKernelLauncher"/>) or over host memory (<see cref="HostKernelLauncher"/>).</summary>
+/// <summary>
+/// Runs kernels: on the GPU (<see cref="CudaKernelLauncher"/>) or over host memory
+/// (<see cref="HostKernelLauncher"/>).
+/// </summary>
 internal unsafe interface IKernelLauncher : IDisposable
 {
     /// <summary>"cuda" or "host".</summary>
@@ -117,7 +120,7 @@ internal unsafe interface IKernelLauncher : IDisposable
     void LaunchRaw(KernelId kernel, Dim3 grid, Dim3 block, void** args);
 }
 
-/// <summary>Launch helpers shared by the kernel classes: argument checking, pinning and 1-d grid math.</summary>
+/// <summary>Launch code shared by the kernel classes: argument checking, pinning and 1-d grid math.</summary>
 internal static unsafe class KernelLaunch
 {
     /// <summary>Threads per block of every 1-d launch (a multiple of the 32-thread warp).</summary>

@@ -17,7 +17,7 @@ internal readonly record struct DevicePairIndex(
     DevicePtr RightOffsets,
     DevicePtr RightPairs);
 
-/// <summary>Launches kernels/pair.cu: the relation head's gather-add, pair combine, and their backward passes.</summary>
+/// <summary>Launches kernels/pair.cu: the head's gather-add, pair combine, and their backward passes.</summary>
 internal sealed class PairKernels(IKernelLauncher launcher)
 {
     // pair_gather_add_kernel(int pairs, int hidden, const int* left, const int* right, const float* u,
@@ -72,7 +72,7 @@ internal sealed class PairKernels(IKernelLauncher launcher)
         return (offsets, ids);
     }
 
-    /// <summary>z[p, h] = u[left[p], h, 0] + u[right[p], h, 1] + bias[h]; u [rows, hidden, 2], z [pairs, hidden].</summary>
+    /// <summary>z[p, h] = u[left[p], h, 0] + u[right[p], h, 1] + bias[h]; u [rows, H, 2], z [pairs, H].</summary>
     internal void GatherAdd(DevicePtr u, DevicePtr bias, DevicePairIndex pairs, int hidden, DevicePtr z)
     {
         long n = (long)pairs.Count * hidden;
@@ -91,7 +91,7 @@ internal sealed class PairKernels(IKernelLauncher launcher)
         launcher.Launch(GatherAddKernel, Grid(n, "pair gather-add"), Threads, ref a);
     }
 
-    /// <summary>du[r, h, side] = sum of dz[p, h] over the pairs whose left (side 0) or right (1) is r, + beta du.</summary>
+    /// <summary>du[r, h, side] = sum of dz[p, h] over pairs whose left (side 0) / right (1) is r, + beta du.</summary>
     internal void ScatterAdd(DevicePtr dz, DevicePairIndex pairs, int hidden, DevicePtr du, float beta)
     {
         long n = (long)pairs.Rows * hidden * 2;
@@ -131,7 +131,7 @@ internal sealed class PairKernels(IKernelLauncher launcher)
         launcher.Launch(CombineForwardKernel, Grid(n, "pair combine"), Threads, ref a);
     }
 
-    /// <summary>df[r] = sum of the gradients the pairs of row r send it (max: to the left on ties) + beta df.</summary>
+    /// <summary>df[r] = sum of the gradients row r gets from its pairs (max: left wins ties) + beta df.</summary>
     internal void CombineBackward(DevicePtr f, DevicePtr dOut, DevicePairIndex pairs, int dim, Aggregation agg,
         DevicePtr df, float beta)
     {
