@@ -92,7 +92,7 @@ def main():
     p90 = times[min(len(times) - 1, max(0, -(-9 * len(times) // 10) - 1))]
     views_per_second = args.k * args.m / (median / 1000)
     params = sum(p.numel() for p in backbone.parameters()) + sum(p.numel() for p in head.parameters())
-    label = args.backbone if args.stem is None else f"{args.backbone}/{args.stem}"
+    label = args.backbone if args.stem in (None, "imagenet") else f"{args.backbone}-{args.stem}"
     device = (f"torch {torch.__version__} cpu ({torch.get_num_threads()} threads, "
               f"mkldnn {'on' if torch.backends.mkldnn.is_available() else 'off'}, "
               f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']})")

@@ -78,7 +78,7 @@ internal static class BenchCommand
         double median = Percentile(times, 0.5), p90 = Percentile(times, 0.9);
         double viewsPerSecond = k * m / (median / 1000);
         long peak = BackendFactory.PeakBytes(baseBackend);
-        string label = stem == null ? backboneName : $"{backboneName}/{stem}";
+        string label = backbone.ArchitectureName;
         var result = new BenchResult(label, backbone.ParameterCount + head.ParameterCount, k, m,
             [channels, size, size], backend.Name, threads, median, p90, viewsPerSecond, peak,
             Process.GetCurrentProcess().PeakWorkingSet64, backend.Description);

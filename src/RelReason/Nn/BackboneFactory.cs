@@ -18,13 +18,26 @@ public static class BackboneFactory
     /// <summary>
     /// A freshly initialised backbone. <paramref name="stem"/> applies to resnet18/resnet34 only: "imagenet" (the
     /// default, METHOD.md 2.3) or "small" (3x3 stride-1 stem without max pool, a departure from the reference; see
-    /// <see cref="ResNetStem.Small"/>). Null means the backbone's default; any other combination throws.
+    /// <see cref="ResNetStem.Small"/>). Null means the backbone's default; any other combination throws. The stem
+    /// may also be spelled into the name, "resnet18-small", which is the <see cref="Backbone.ArchitectureName"/> of
+    /// such a backbone, so that a checkpoint's backbone name recreates it.
     /// </summary>
     public static Backbone Create(string name, IBackend backend, int inChannels, ulong seed, string? stem = null)
     {
         if (inChannels < 1)
         {
             throw new ArgumentException($"backbone '{name}': {inChannels} input channels, expected at least 1");
+        }
+        int dash = name.IndexOf('-');
+        if (dash > 0 && StemNames.Contains(name[..dash]))
+        {
+            string spelled = name[(dash + 1)..];
+            if (stem != null && stem != spelled)
+            {
+                throw new ArgumentException(
+                    $"backbone '{name}' names stem '{spelled}' but stem '{stem}' was asked for");
+            }
+            (name, stem) = (name[..dash], spelled);
         }
         if (stem != null && !StemNames.Contains(name))
         {
@@ -41,7 +54,8 @@ public static class BackboneFactory
             "resnet18" => ResNet.ImageNet(backend, 18, inChannels, seed, ParseStem(name, stem)),
             "resnet34" => ResNet.ImageNet(backend, 34, inChannels, seed, ParseStem(name, stem)),
             _ => throw new ArgumentException(
-                $"unknown backbone '{name}'; expected one of: {string.Join(", ", Names)}"),
+                $"unknown backbone '{name}'; expected one of: {string.Join(", ", Names)} " +
+                $"({string.Join(" and ", StemNames)} also as <name>-small)"),
         };
     }
 

@@ -45,7 +45,8 @@ public sealed class ResNet : Backbone
     private readonly List<BasicBlock> _blocks = [];
 
     private ResNet(IBackend backend, int inChannels, ulong seed, Layout layout)
-        : base(backend, $"resnet{layout.Depth}", inChannels, layout.Widths[^1])
+        : base(backend, layout.Stem == ResNetStem.Small ? $"resnet{layout.Depth}-small" : $"resnet{layout.Depth}",
+            inChannels, layout.Widths[^1])
     {
         Depth = layout.Depth;
         Stem = layout.Stem;
@@ -84,8 +85,8 @@ public sealed class ResNet : Backbone
     }
 
     /// <summary>
-    /// ImageNet-style ResNet-18 or ResNet-34 without fc (torchvision's resnet18/34), named "resnet{depth}";
-    /// 512 features. <paramref name="stem"/> <see cref="ResNetStem.ImageNet"/> is the reference.
+    /// ImageNet-style ResNet-18 or ResNet-34 without fc (torchvision's resnet18/34), named "resnet{depth}", or
+    /// "resnet{depth}-small" with the small stem; 512 features. <see cref="ResNetStem.ImageNet"/> is the reference.
     /// </summary>
     public static ResNet ImageNet(IBackend backend, int depth, int inChannels, ulong seed,
         ResNetStem stem = ResNetStem.ImageNet)

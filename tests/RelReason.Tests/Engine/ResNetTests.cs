@@ -73,6 +73,24 @@ public class ResNetTests
         Assert.That(small.Skip(1), Is.EqualTo(reference.Skip(1)));
     }
 
+    /// <summary>A small-stem backbone's name carries the stem, so a checkpoint's backbone name recreates it.</summary>
+    [Test]
+    public void SmallStemNameRecreatesTheBackbone()
+    {
+        var small = BackboneFactory.Create("resnet18", _cpu, 3, seed: 1, stem: "small");
+        Assert.That(small.ArchitectureName, Is.EqualTo("resnet18-small"));
+        var again = BackboneFactory.Create(small.ArchitectureName, _cpu, 3, seed: 1);
+        Assert.That(((ResNet)again).Stem, Is.EqualTo(ResNetStem.Small));
+        Assert.That(StateDictLines(again), Is.EqualTo(StateDictLines(small)));
+        Assert.That(BackboneFactory.Create("resnet18", _cpu, 3, seed: 1, stem: "imagenet").ArchitectureName,
+            Is.EqualTo("resnet18"));
+        var e = Assert.Throws<ArgumentException>(
+            () => BackboneFactory.Create("resnet18-small", _cpu, 3, seed: 1, stem: "imagenet"))!;
+        Assert.That(e.Message, Does.Contain("'small'").And.Contain("'imagenet'"));
+        e = Assert.Throws<ArgumentException>(() => BackboneFactory.Create("resnet34-tiny", _cpu, 3, seed: 1))!;
+        Assert.That(e.Message, Does.Contain("'tiny'").And.Contain("small"));
+    }
+
     [Test]
     public void CifarResNetNamesFollowTorchvision()
     {
