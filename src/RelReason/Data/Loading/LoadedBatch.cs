@@ -38,7 +38,7 @@ public sealed class LoadedBatch
     /// <summary>Position of the batch within its epoch (0-based).</summary>
     public int Index { get; internal set; }
 
-    /// <summary>Images in this batch, M; the last batch of an epoch may hold fewer than <see cref="Capacity"/>.</summary>
+    /// <summary>Images in this batch, M; an epoch's last batch may hold fewer than <see cref="Capacity"/>.</summary>
     public int Count { get; internal set; }
 
     /// <summary>Images in a full batch.</summary>

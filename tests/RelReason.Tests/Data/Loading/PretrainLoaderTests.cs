@@ -132,7 +132,8 @@ public class PretrainLoaderTests
             Assert.That(batch.Values.Length, Is.Zero);
             for (int i = 0; i < batch.Count; i++)
             {
-                Assert.That(batch.Images.Slice(i * 192, 192).ToArray(), Is.EqualTo(data.ImageOf(batch.ImageIndices[i])));
+                byte[] expected = data.ImageOf(batch.ImageIndices[i]);
+                Assert.That(batch.Images.Slice(i * 192, 192).ToArray(), Is.EqualTo(expected));
             }
         }
     }
@@ -195,7 +196,9 @@ public class PretrainLoaderTests
         var data = new InMemoryDataset(4, 8, 8, 3);
         Assert.Throws<ArgumentException>(
             () => new PretrainLoader(data, Small, new PretrainLoaderOptions { ViewsPerImage = 0 }));
-        Assert.Throws<ArgumentException>(() => new PretrainLoader(data, Small, new PretrainLoaderOptions { Threads = 0 }));
-        Assert.Throws<ArgumentException>(() => new PretrainLoader(data, AugmentOptions.Mnist, new PretrainLoaderOptions()));
+        Assert.Throws<ArgumentException>(
+            () => new PretrainLoader(data, Small, new PretrainLoaderOptions { Threads = 0 }));
+        Assert.Throws<ArgumentException>(
+            () => new PretrainLoader(data, AugmentOptions.Mnist, new PretrainLoaderOptions()));
     }
 }
