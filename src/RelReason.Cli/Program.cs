@@ -1,10 +1,53 @@
+using RelReason.Cli.Commands;
+
 namespace RelReason.Cli;
 
 public static class Program
 {
+    private const string Usage = """
+        relreason: self-supervised relational reasoning for image backbones
+
+        usage: relreason <command> [options]      (relreason <command> --help for its options)
+
+          bench        time training steps on synthetic views
+        """;
+
     public static int Main(string[] args)
     {
-        Console.Error.WriteLine("relreason: no command yet");
-        return args.Length == 0 ? 0 : 2;
+        if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+        {
+            Console.WriteLine(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+        try
+        {
+            var rest = new ArgReader(args[0], args.Skip(1));
+            return args[0] switch
+            {
+                "bench" => BenchCommand.Run(rest),
+                "pretrain" => PretrainCommand.Run(rest),
+                "data" => DataCommand.Run(rest),
+                "linear-eval" => LinearEvalCommand.Run(rest),
+                _ => throw new UsageException($"unknown command '{args[0]}'"),
+            };
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"relreason: {e.Message}");
+            return 2;
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException
+            or UnauthorizedAccessException or NotSupportedException or InvalidDataException
+            or Training.Checkpoints.CheckpointException or Backends.Cuda.Interop.CudaException)
+        {
+            // Expected failures (bad input, missing files, unusable device) carry a message written for people;
+            // RELREASON_DEBUG=1 shows the stack as well.
+            Console.Error.WriteLine($"relreason: {e.Message}");
+            if (Environment.GetEnvironmentVariable("RELREASON_DEBUG") == "1")
+            {
+                Console.Error.WriteLine(e);
+            }
+            return 1;
+        }
     }
 }

@@ -7,9 +7,14 @@ namespace RelReason.Backends;
 public readonly record struct ConvGeometry(
     int N, int InChannels, int Height, int Width, int OutChannels, int KernelH, int KernelW, int Stride, int Pad)
 {
-    public int OutHeight => (Height + 2 * Pad - KernelH) / Stride + 1;
+    public int OutHeight => OutSize(Height, KernelH, Stride, Pad);
 
-    public int OutWidth => (Width + 2 * Pad - KernelW) / Stride + 1;
+    public int OutWidth => OutSize(Width, KernelW, Stride, Pad);
+
+    /// <summary>Output side of a window sliding over <paramref name="size"/>; 0 when the window does not fit
+    /// (integer division alone would round a negative span up to one output).</summary>
+    internal static int OutSize(int size, int kernel, int stride, int pad) =>
+        size + 2 * pad < kernel ? 0 : (size + 2 * pad - kernel) / stride + 1;
 
     public override string ToString() =>
         $"conv {KernelH}x{KernelW}/s{Stride}/p{Pad} [{N}, {InChannels}, {Height}, {Width}] -> " +
@@ -19,7 +24,7 @@ public readonly record struct ConvGeometry(
 /// <summary>A pooling window: kernel, stride and zero padding (padding is ignored by max, counted by avg).</summary>
 public readonly record struct PoolGeometry(int Kernel, int Stride, int Pad)
 {
-    public int OutSize(int size) => (size + 2 * Pad - Kernel) / Stride + 1;
+    public int OutSize(int size) => ConvGeometry.OutSize(size, Kernel, Stride, Pad);
 }
 
 /// <summary>The binary losses of the relation head (METHOD.md 1.4).</summary>

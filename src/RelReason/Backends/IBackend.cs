@@ -105,14 +105,15 @@ public interface IBackend : IDisposable
     // ---- relation head -----------------------------------------------------------------------------
 
     /// <summary>
-    /// The head's first layer split per feature row: z[p] = ua[Left[p]] + ub[Right[p]] + bias, with
-    /// ua, ub [K*M, H] and z [pairs, H]. Because the layer is linear, W [a; b] = Wa a + Wb b.
+    /// The head's first layer evaluated per feature row and gathered per pair. Because the layer is linear,
+    /// W [a; b] = Wa a + Wb b: with W [H, 2D] viewed as [2H, D], u = F W^T is [K*M, H, 2] where u[r, h, 0] = Wa_h . F_r
+    /// and u[r, h, 1] = Wb_h . F_r. Then z[p, h] = u[Left[p], h, 0] + u[Right[p], h, 1] + bias[h], z [pairs, H].
     /// </summary>
-    void PairGatherAdd(Tensor ua, Tensor ub, Tensor bias, PairIndex pairs, Tensor z);
+    void PairGatherAdd(Tensor u, Tensor bias, PairIndex pairs, Tensor z);
 
-    /// <summary>Backward of <see cref="PairGatherAdd"/>: dua[r] = sum of dz over pairs whose left is r (likewise
-    /// dub over rights), with beta; bias gradient is separate (<see cref="BiasBackward"/>).</summary>
-    void PairScatterAdd(Tensor dz, PairIndex pairs, Tensor dua, Tensor dub, float beta);
+    /// <summary>Backward of <see cref="PairGatherAdd"/>: du[r, h, 0] = sum of dz[p, h] over pairs whose left is r,
+    /// du[r, h, 1] likewise over rights, with beta. The bias gradient is separate (<see cref="BiasBackward"/>).</summary>
+    void PairScatterAdd(Tensor dz, PairIndex pairs, Tensor du, float beta);
 
     /// <summary>
     /// Explicit pair rows: out[p] = agg(f[Left[p]], f[Right[p]]). For Cat out is [pairs, 2D], otherwise

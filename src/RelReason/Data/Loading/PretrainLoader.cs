@@ -60,11 +60,18 @@ public sealed class PretrainLoader : IDisposable
     /// requested; stopping early (break) waits for in-flight work and frees the buffers for the next epoch.
     /// Errors from reading an image are rethrown here, naming the image and batch.
     /// </summary>
-    public IEnumerable<LoadedBatch> ReadEpoch(int epoch)
+    /// <param name="epoch">The epoch: it keys the permutation and every view.</param>
+    /// <param name="startBatch">Batches of the epoch to skip without reading them (resuming mid-epoch); the
+    /// batches handed out are then the same as an uninterrupted epoch's from that batch on.</param>
+    public IEnumerable<LoadedBatch> ReadEpoch(int epoch, int startBatch = 0)
     {
         int[] order = _options.Shuffle
             ? EpochOrder.Permutation(_dataset.Count, _options.Seed, epoch)
             : EpochOrder.Sequential(_dataset.Count);
+        if (startBatch > 0)
+        {
+            order = order[Math.Min(order.Length, startBatch * _options.BatchSize)..];
+        }
         return _pipeline.Run(epoch, order, _options.BatchSize, _options.DropLast, (batch, m) => Fill(batch, m));
     }
 

@@ -1,0 +1,71 @@
+using BenchmarkDotNet.Attributes;
+using RelReason.Backends;
+using RelReason.Backends.Cpu;
+using RelReason.Nn;
+using RelReason.Tensors;
+
+namespace RelReason.Benchmarks;
+
+/// <summary>
+/// The CPU ops that dominate a Conv4 step, alone, at the shapes of K = 16, M = 64 on 32x32x1 (1,024 views):
+/// the second conv layer (8 -> 16 channels at 16x16), batch norm over the first layer's output, and the head's
+/// per-row product (1,024 x 64 times 64 x 512).
+/// </summary>
+public class OpBenchmarks
+{
+    private CpuBackend _cpu = null!;
+    private Tensor _x = null!, _w = null!, _y = null!, _dy = null!, _dx = null!, _dw = null!;
+    private Tensor _bnX = null!, _bnY = null!, _gamma = null!, _beta = null!, _rm = null!, _rv = null!;
+    private Tensor _mean = null!, _inv = null!, _dg = null!, _db = null!;
+    private Tensor _f = null!, _wHead = null!, _u = null!;
+    private ConvGeometry _g;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _cpu = new CpuBackend(2);
+        var rng = new InitRandom(1);
+        Tensor T(params int[] dims)
+        {
+            var t = _cpu.Empty(new Shape(dims));
+            _cpu.Upload(rng.Normal((int)t.Length, 1.0), t);
+            return t;
+        }
+        _g = new ConvGeometry(1024, 8, 16, 16, 16, 3, 3, 1, 1);
+        _x = T(1024, 8, 16, 16);
+        _w = T(16, 8, 3, 3);
+        _y = T(1024, 16, 16, 16);
+        _dy = T(1024, 16, 16, 16);
+        _dx = T(1024, 8, 16, 16);
+        _dw = T(16, 8, 3, 3);
+        _bnX = T(1024, 8, 32, 32);
+        _bnY = T(1024, 8, 32, 32);
+        (_gamma, _beta, _rm, _rv, _mean, _inv, _dg, _db) = (T(8), T(8), T(8), T(8), T(8), T(8), T(8), T(8));
+        _f = T(1024, 64);
+        _wHead = T(512, 64);
+        _u = T(1024, 512);
+    }
+
+    [Benchmark]
+    public void ConvForward() => _cpu.ConvForward(_x, _w, _y, _g);
+
+    [Benchmark]
+    public void ConvBackwardData() => _cpu.ConvBackwardData(_dy, _w, _dx, _g, 0f);
+
+    [Benchmark]
+    public void ConvBackwardFilter() => _cpu.ConvBackwardFilter(_x, _dy, _dw, _g, 0f);
+
+    [Benchmark]
+    public void BatchNormTraining() =>
+        _cpu.BatchNormForwardTraining(_bnX, _gamma, _beta, _bnY, _rm, _rv, _mean, _inv, 0.1, 1e-5);
+
+    [Benchmark]
+    public void BatchNormBackward() =>
+        _cpu.BatchNormBackward(_bnX, _bnY, _gamma, _mean, _inv, _bnY, _dg, _db, 0f);
+
+    [Benchmark]
+    public void HeadGemm() => _cpu.Gemm(_f, false, _wHead, true, _u, 1f, 0f);
+
+    [GlobalCleanup]
+    public void Cleanup() => _cpu.Dispose();
+}

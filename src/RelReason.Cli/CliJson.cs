@@ -1,0 +1,20 @@
+using System.Text.Json.Serialization;
+
+namespace RelReason.Cli;
+
+public sealed record BenchResult(string Backbone, long Parameters, int K, int M, int[] InputShape, string Device,
+    int Threads, double MedianMs, double P90Ms, double ViewsPerSecond, long PeakTensorBytes, long PeakProcessBytes,
+    string Backend);
+
+public sealed record PretrainResult(string RunFolder, long Steps, double FinalLoss, double PairAccuracy,
+    string Checkpoint, double? LinearEvalAccuracy, double? RandomInitAccuracy);
+
+public sealed record ClassificationResult(string Backbone, double Accuracy,
+    IReadOnlyDictionary<string, double> PerClassAccuracy, int[][] Confusion);
+
+/// <summary>Source-generated JSON for everything the CLI prints with --json (trim- and AOT-safe).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(BenchResult))]
+[JsonSerializable(typeof(PretrainResult))]
+[JsonSerializable(typeof(ClassificationResult))]
+internal sealed partial class CliJson : JsonSerializerContext;

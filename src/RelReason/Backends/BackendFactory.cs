@@ -1,0 +1,66 @@
+using RelReason.Backends.Cpu;
+using RelReason.Backends.Cuda;
+
+namespace RelReason.Backends;
+
+/// <summary>Chooses the compute backend for a "--device" value: "cpu", "cuda" or "auto".</summary>
+public static class BackendFactory
+{
+    /// <summary>
+    /// Creates the backend. "auto" takes the GPU when one is usable and otherwise the CPU, reporting why through
+    /// <paramref name="log"/>; "cuda" fails with the reason when no GPU is usable.
+    /// </summary>
+    public static IBackend Create(string device, int threads, Action<string>? log = null)
+    {
+        switch (device)
+        {
+            case "cpu":
+                return new CpuBackend(threads);
+            case "auto":
+            {
+                CudaProbeResult probe = CudaProbe.Run();
+                if (probe.IsAvailable)
+                {
+                    log?.Invoke($"device: cuda ({probe.Device})");
+                    return new CudaBackend(new CudaBackendOptions { Log = log });
+                }
+                log?.Invoke($"device: cpu (no usable GPU: {probe.Reason})");
+                return new CpuBackend(threads);
+            }
+            case "cuda":
+            {
+                CudaProbeResult probe = CudaProbe.Run();
+                if (!probe.IsAvailable)
+                {
+                    throw new NotSupportedException(
+                        $"--device cuda: no usable GPU: {probe.Reason}. The CUDA backend needs an NVIDIA driver " +
+                        "(libcuda.so.1), a GPU of compute capability 8.0 or newer, cuBLAS and cuDNN 9 (or 8); " +
+                        $"point ${Cuda.Interop.CudaLibrarySearch.OverrideVariable} at the folders holding them.");
+                }
+                return new CudaBackend(new CudaBackendOptions { Log = log });
+            }
+            default:
+                throw new ArgumentException($"unknown device '{device}'; expected auto, cpu or cuda");
+        }
+    }
+
+    /// <summary>Starts a new peak-memory measurement where the backend tracks it.</summary>
+    public static void ResetPeak(IBackend backend)
+    {
+        if (backend is CpuBackend cpu)
+        {
+            cpu.Pool.ResetPeak();
+        }
+    }
+
+    /// <summary>
+    /// Bytes of backend memory in use at its peak since the last reset, where the backend tracks it. The CUDA
+    /// backend reports what its pool holds now (live plus cached), an upper bound of the step's peak.
+    /// </summary>
+    public static long PeakBytes(IBackend backend) => backend switch
+    {
+        CpuBackend cpu => cpu.Pool.PeakBytes,
+        CudaBackend cuda => cuda.MemoryInUse.Live + cuda.MemoryInUse.Cached,
+        _ => 0,
+    };
+}

@@ -1,0 +1,13 @@
+using System.Runtime.InteropServices;
+
+namespace RelReason.Backends.Cpu.Interop;
+
+/// <summary>The C library's environment, which native libraries read (.NET's own environment copy is not it).</summary>
+internal static partial class LibC
+{
+    [LibraryImport("libc", EntryPoint = "getenv", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial nint GetEnv(string name);
+
+    [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int SetEnv(string name, string value, int overwrite);
+}

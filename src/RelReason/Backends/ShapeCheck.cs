@@ -1,0 +1,69 @@
+using RelReason.Tensors;
+
+namespace RelReason.Backends;
+
+/// <summary>Argument checks shared by backends: each failure names the op and the shapes involved.</summary>
+internal static class ShapeCheck
+{
+    internal static void SameLength(string op, Tensor a, Tensor b)
+    {
+        if (a.Length != b.Length)
+        {
+            throw new ArgumentException($"{op}: element counts differ, {a.Describe()} vs {b.Describe()}");
+        }
+    }
+
+    internal static void Elements(string op, string what, Tensor t, long expected)
+    {
+        if (t.Length != expected)
+        {
+            throw new ArgumentException($"{op}: {what} {t.Describe()} has {t.Length} elements, expected {expected}");
+        }
+    }
+
+    internal static void Rank(string op, string what, Tensor t, int rank)
+    {
+        if (t.Shape.Rank != rank)
+        {
+            throw new ArgumentException($"{op}: {what} {t.Describe()} must have rank {rank}");
+        }
+    }
+
+    internal static void NotEmpty(string op, Tensor t)
+    {
+        if (t.Length == 0)
+        {
+            throw new ArgumentException($"{op}: empty input {t.Describe()}");
+        }
+    }
+
+    /// <summary>Checks x [N, C, ...] against a per-channel parameter count; returns (N, C, S) with S the spatial size.</summary>
+    internal static (int N, int C, int S) ChannelLayout(string op, Tensor x, int channels)
+    {
+        if (x.Shape.Rank < 2)
+        {
+            throw new ArgumentException($"{op}: input {x.Describe()} must be [N, C] or [N, C, H, W]");
+        }
+        if (x.Shape[1] != channels)
+        {
+            throw new ArgumentException(
+                $"{op}: input {x.Describe()} has {x.Shape[1]} channels, the layer has {channels}");
+        }
+        if (x.Shape[0] == 0)
+        {
+            throw new ArgumentException($"{op}: empty batch {x.Describe()}");
+        }
+        return (x.Shape[0], channels, checked((int)x.Shape.ElementsFrom(2)));
+    }
+
+    internal static void Conv(string op, ConvGeometry g, Tensor x, Tensor w, Tensor y)
+    {
+        if (g.N <= 0 || g.OutHeight <= 0 || g.OutWidth <= 0)
+        {
+            throw new ArgumentException($"{op}: {g} has an empty output (input too small for the kernel)");
+        }
+        Elements(op, "input", x, (long)g.N * g.InChannels * g.Height * g.Width);
+        Elements(op, "weight", w, (long)g.OutChannels * g.InChannels * g.KernelH * g.KernelW);
+        Elements(op, "output", y, (long)g.N * g.OutChannels * g.OutHeight * g.OutWidth);
+    }
+}

@@ -1,0 +1,75 @@
+using RelReason.Backends;
+
+namespace RelReason.Training;
+
+/// <summary>Everything that defines a pretraining run (saved as config.json and in every checkpoint).</summary>
+public sealed record PretrainOptions
+{
+    /// <summary>Catalog name of the dataset ("default" is the shipped Fashion-MNIST subset).</summary>
+    public string Dataset { get; init; } = "default";
+
+    /// <summary>The dataset's folder when it is not under the data root (required for "folder").</summary>
+    public string? DataPath { get; init; }
+
+    /// <summary>The split trained on; STL-10 uses "unlabeled" as the reference does.</summary>
+    public string Split { get; init; } = "train";
+
+    public string Backbone { get; init; } = "conv4";
+
+    /// <summary>K, augmented views per image.</summary>
+    public int K { get; init; } = 32;
+
+    /// <summary>M, images per step.</summary>
+    public int M { get; init; } = 64;
+
+    public int Epochs { get; init; } = 200;
+
+    /// <summary>Stop after this many steps in all (0: run every epoch).</summary>
+    public int MaxSteps { get; init; }
+
+    public float LearningRate { get; init; } = 1e-3f;
+
+    public BinaryLossKind Loss { get; init; } = BinaryLossKind.Focal;
+
+    public Aggregation Aggregation { get; init; } = Aggregation.Cat;
+
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Drop the last, smaller batch of each epoch (the reference keeps it).</summary>
+    public bool DropLast { get; init; }
+
+    /// <summary>Input side of the views; 0 takes the dataset's crop side.</summary>
+    public int Size { get; init; }
+
+    /// <summary>Log a line (and a metrics record) every this many steps.</summary>
+    public int LogEvery { get; init; } = 10;
+
+    /// <summary>Write a checkpoint every this many steps (0: at the end of each epoch only).</summary>
+    public int CheckpointEvery { get; init; }
+
+    public string Device { get; init; } = "auto";
+
+    /// <summary>Compute threads on the CPU (and loader threads).</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Throws with the option name when a value cannot work.</summary>
+    public void Validate()
+    {
+        Require(K >= 2, $"--k must be >= 2 (pairs need two views of an image), got {K}");
+        Require(M >= 2, $"--m must be >= 2 (negatives come from other images of the batch), got {M}");
+        Require(Epochs >= 1, $"--epochs must be >= 1, got {Epochs}");
+        Require(MaxSteps >= 0, $"--max-steps must be >= 0, got {MaxSteps}");
+        Require(LearningRate > 0 && float.IsFinite(LearningRate), $"--lr must be positive, got {LearningRate}");
+        Require(LogEvery >= 1, $"--log-every must be >= 1, got {LogEvery}");
+        Require(CheckpointEvery >= 0, $"--checkpoint-every must be >= 0, got {CheckpointEvery}");
+        Require(Threads >= 1, $"--threads must be >= 1, got {Threads}");
+    }
+
+    private static void Require(bool ok, string message)
+    {
+        if (!ok)
+        {
+            throw new ArgumentException(message);
+        }
+    }
+}

@@ -1,0 +1,61 @@
+namespace RelReason.Tests.Engine;
+
+/// <summary>
+/// Every tolerance the engine is compared with, in one place, each with the reason for its size. A value a passes
+/// against a reference r when |a - r| &lt;= Abs * scale + Rel * |r|, where scale is the largest |r| of the tensor
+/// (so a tensor's own magnitude sets what "small" means) unless stated otherwise.
+/// </summary>
+internal static class Tolerances
+{
+    internal readonly record struct Tol(double Abs, double Rel, string Why);
+
+    /// <summary>Backbone features: four conv+BN layers in float32; PyTorch's own float32 run lands ~2e-7 away.</summary>
+    internal static readonly Tol Features = new(1e-5, 1e-4, "float32 conv/BN chain, reference ~2e-7 relative");
+
+    /// <summary>Head logits: BatchNorm1d over 24 pairs amplifies feature error; PyTorch float32 is ~1.5e-6 away.</summary>
+    internal static readonly Tol Logits = new(5e-5, 1e-4, "BN1d over few pairs amplifies feature rounding");
+
+    internal static readonly Tol Loss = new(0, 1e-5, "mean of 24 float32 terms");
+
+    /// <summary>Gradients: PyTorch float32 is at worst 3e-6 (relative to norm) from float64; summation order differs.</summary>
+    internal static readonly Tol Gradients = new(2e-5, 2e-4, "float32 backward, other summation order than PyTorch");
+
+    /// <summary>Running statistics: one momentum update of batch mean/var.</summary>
+    internal static readonly Tol RunningStats = new(1e-6, 1e-5, "mean/var of float32 activations, double sums");
+
+    /// <summary>
+    /// After one Adam step the update is -lr * g / (|g| + eps): an absolute gradient error dg moves a parameter by up
+    /// to lr * dg / (|g| + eps) (at most 2 lr), on top of float32 rounding of p itself.
+    /// </summary>
+    internal static double AfterAdam(double param, double gradRef, double gradTol, double lr) =>
+        Math.Abs(param) * 2e-7 + lr * Math.Min(2, gradTol / (Math.Abs(gradRef) + 1e-8)) + 1e-9;
+
+    /// <summary>Loss fixtures at extreme logits: double-precision formulas rounded to float32.</summary>
+    internal static readonly Tol LossElements = new(1e-7, 1e-6, "float32 rounding of a double computation");
+
+    /// <summary>Single ops on small inputs (batch norm, optimisers): float32 arithmetic, few terms.</summary>
+    internal static readonly Tol SmallOps = new(1e-6, 1e-5, "a few float32 operations per element");
+
+    internal static void AssertClose(float[] actual, float[] expected, Tol tol, string what)
+    {
+        Assert.That(actual, Has.Length.EqualTo(expected.Length), $"{what}: length");
+        double scale = expected.Length == 0 ? 0 : expected.Max(v => Math.Abs((double)v));
+        double worst = 0;
+        int worstAt = -1;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double err = Math.Abs((double)actual[i] - expected[i]);
+            double allowed = tol.Abs * Math.Max(scale, 1e-30) + tol.Rel * Math.Abs(expected[i]);
+            if (err > allowed && err - allowed > worst)
+            {
+                worst = err - allowed;
+                worstAt = i;
+            }
+        }
+        if (worstAt >= 0)
+        {
+            Assert.Fail($"{what}: element {worstAt} is {actual[worstAt]}, reference {expected[worstAt]} " +
+                $"(tolerance {tol.Abs} x {scale:G3} + {tol.Rel} relative: {tol.Why})");
+        }
+    }
+}
