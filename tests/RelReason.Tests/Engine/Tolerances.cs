@@ -40,12 +40,12 @@ internal static class Tolerances
     /// Sampled gradients of the ResNet-18 fixture, |a - r| &lt;= Abs * RMS(g) + Rel * |r| with RMS(g) = norm / sqrt(n)
     /// (only 512 elements are stored, so the largest element is unknown). Loose on purpose: a float32 forward puts
     /// some ReLU inputs that lie within a few 1e-6 of zero in float64 on the other side of the kink, and each such
-    /// flip adds or removes one element's whole gradient below it. This engine flips exactly one: layer3.1's output
-    /// at (view 5, channel 99, y 2, x 1) is 6.3e-6 in float64 and 0 here (its upstream gradient, 1.7e-4, is a typical
-    /// one). The gradient into layer3.1 agrees to 4.8e-6; below it every tensor is ~4e-3 off in norm, samples up to
-    /// 0.11 RMS (layer3.1.bn2.bias, the flipped channel's sum). With 2.3M ReLU inputs in ResNet-18 and a ~2e-6
-    /// forward error, about one flip per float32 run is expected; PyTorch's float32 run happened to have none that
-    /// mattered. Above the flip (layer4, head) errors are ~2e-5 RMS. Structural errors (a wrong stride, shortcut,
+    /// flip adds or removes one element's whole gradient below it. The CPU backend (2 workers, OpenBLAS Haswell
+    /// kernels) flips exactly one: layer3.1's output at (view 5, channel 99, y 2, x 1) is 6.3e-6 in float64 and 0
+    /// here (its upstream gradient, 1.7e-4, is a typical one). The gradient into layer3.1 agrees to 4.8e-6; below it
+    /// every tensor is ~4e-3 off in norm, samples up to 0.11 RMS (layer3.1.bn2.bias, the flipped channel's sum).
+    /// With 2.3M ReLU inputs in ResNet-18 and a ~2e-6 forward error, about one flip per float32 run is expected;
+    /// PyTorch's float32 run happened to have none that mattered. Above the flip (layer4, head) errors are ~2e-5 RMS. Structural errors (a wrong stride, shortcut,
     /// pad or transposition) give O(1) errors and still fail; the full ResNet-8 fixture checks the same ops tightly.
     /// </summary>
     internal static readonly Tol SampledGradients = new(0.25, 2e-2,
