@@ -260,14 +260,9 @@ public static partial class Ops
         {
             tape.Record("reshape", y, () =>
             {
-                if (x.Grad == null)
-                {
-                    x.Grad = tape.Own(y.Grad!.Reshape(x.Shape.Dims.ToArray()));
-                }
-                else
-                {
-                    tape.Backend.Accumulate(y.Grad!, x.Grad, 1f);
-                }
+                // A copy, not a view of y's gradient: the tape frees that as soon as this backward returns.
+                var (dx, beta) = tape.GradOf(x);
+                tape.Backend.Accumulate(y.Grad!, dx, beta);
             });
         }
         return y;
