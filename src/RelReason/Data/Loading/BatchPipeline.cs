@@ -90,8 +90,7 @@ internal sealed class BatchPipeline : IDisposable
                     int image = job.Batch.ImageIndices[job.ErrorSlot];
                     throw new InvalidOperationException(
                         $"{_name}: image {image} (slot {job.ErrorSlot} of batch {firstIndex + b}, epoch {epoch}) " +
-                        "failed: " +
-                        error.Message,
+                        $"failed: {error.Message}",
                         error);
                 }
                 yield return job.Batch;
