@@ -12,9 +12,16 @@ public sealed record PretrainResult(string RunFolder, long Steps, double FinalLo
 public sealed record ClassificationResult(string Backbone, double Accuracy,
     IReadOnlyDictionary<string, double> PerClassAccuracy, int[][] Confusion);
 
+public sealed record KnnResult(string Backbone, int K, double Accuracy, double PrecisionAtK,
+    double MeanAveragePrecisionAtK);
+
+public sealed record EmbedResult(string File, int Count, int Dimension, string Dataset);
+
 /// <summary>Source-generated JSON for everything the CLI prints with --json (trim- and AOT-safe).</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(BenchResult))]
 [JsonSerializable(typeof(PretrainResult))]
 [JsonSerializable(typeof(ClassificationResult))]
+[JsonSerializable(typeof(KnnResult))]
+[JsonSerializable(typeof(EmbedResult))]
 internal sealed partial class CliJson : JsonSerializerContext;

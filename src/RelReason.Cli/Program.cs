@@ -9,6 +9,12 @@ public static class Program
 
         usage: relreason <command> [options]      (relreason <command> --help for its options)
 
+          pretrain     relational-reasoning pretraining (the main job)
+          linear-eval  linear classifier on a checkpoint's frozen features
+          knn          nearest-neighbour accuracy and retrieval on frozen features
+          finetune     train the whole network with (a fraction of) the labels
+          embed        write a split's features (.safetensors or .npy)
+          data         fetch, describe and preview datasets
           bench        time training steps on synthetic views
         """;
 
@@ -28,6 +34,9 @@ public static class Program
                 "pretrain" => PretrainCommand.Run(rest),
                 "data" => DataCommand.Run(rest),
                 "linear-eval" => LinearEvalCommand.Run(rest),
+                "knn" => KnnCommand.Run(rest),
+                "finetune" => FineTuneCommand.Run(rest),
+                "embed" => EmbedCommand.Run(rest),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }

@@ -24,9 +24,23 @@ internal static class Reports
         }
     }
 
+    /// <summary>The confusion matrix and accuracy per epoch as &lt;name&gt;-confusion.png and &lt;name&gt;-accuracy.png.</summary>
     internal static void WriteClassificationPlots(ClassificationReport r, string folder, string name)
     {
         Directory.CreateDirectory(folder);
+        string confusion = Path.Combine(folder, $"{name}-confusion.png");
+        Training.Reporting.Plots.ConfusionMatrix(confusion, r.Confusion, r.Classes,
+            $"{name}: top-1 {100 * r.Accuracy:F2}%");
+        Console.WriteLine($"wrote {confusion}");
+        if (r.TestAccuracyByEpoch.Count > 1)
+        {
+            int every = Math.Max(1, r.TrainLossByEpoch.Count / Math.Max(1, r.TestAccuracyByEpoch.Count));
+            var x = Enumerable.Range(1, r.TestAccuracyByEpoch.Count).Select(i => (double)(i * every)).ToList();
+            string accuracy = Path.Combine(folder, $"{name}-accuracy.png");
+            Training.Reporting.Plots.AccuracyPerEpoch(accuracy, $"{name}: test accuracy per epoch",
+                [new Training.Reporting.PlotSeries("test top-1", x, r.TestAccuracyByEpoch.ToList())]);
+            Console.WriteLine($"wrote {accuracy}");
+        }
     }
 
     internal static ClassificationResult ToJson(ClassificationReport r, string backbone) => new(backbone, r.Accuracy,

@@ -179,7 +179,21 @@ public sealed class PretrainSession : IPretrainSink, IDisposable
             Checkpoint.Save(Folder.EpochCheckpointPath(run.Epoch), modules, info);
         }
         Folder.Log($"checkpoint ({reason}): {Folder.LastCheckpointPath} at step {run.Step}");
+        WritePlots();
         Checkpointed?.Invoke(this);
+    }
+
+    /// <summary>training.png in the run folder: loss and pair accuracy per logged step, redrawn at each checkpoint.</summary>
+    public string PlotPath => Folder.File("training.png");
+
+    private void WritePlots()
+    {
+        var metrics = Folder.ReadMetrics();
+        if (metrics.Count > 0)
+        {
+            var o = Trainer.Options;
+            Plots.TrainingCurves(PlotPath, metrics, $"{o.Backbone} on {o.Dataset}, K={o.K} M={o.M}, {o.Loss} loss");
+        }
     }
 
     /// <summary>Called after every checkpoint (the CLI redraws its plots there).</summary>
