@@ -84,6 +84,29 @@ public interface IBackend : IDisposable
     void BatchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dx,
         Tensor dGamma, Tensor dBetaParam, float dxBeta);
 
+    /// <summary>
+    /// Training-mode batch norm followed by ReLU (the conv -> BN -> ReLU of every backbone), in one pass where the
+    /// backend can; y is the ReLU output. Same numbers as the two ops in sequence.
+    /// </summary>
+    void BatchNormReluForwardTraining(Tensor x, Tensor gamma, Tensor betaParam, Tensor y, Tensor runMean,
+        Tensor runVar, Tensor saveMean, Tensor saveInvStd, double momentum, double eps)
+    {
+        BatchNormForwardTraining(x, gamma, betaParam, y, runMean, runVar, saveMean, saveInvStd, momentum, eps);
+        ReluForward(y, y);
+    }
+
+    /// <summary>
+    /// Backward of <see cref="BatchNormReluForwardTraining"/>: dy is the gradient of the ReLU output y; the ReLU's
+    /// gate (y &gt; 0) is applied on the fly where the backend can. dgamma and dbeta accumulate, dx uses dxBeta.
+    /// </summary>
+    void BatchNormReluBackward(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+        Tensor dx, Tensor dGamma, Tensor dBetaParam, float dxBeta)
+    {
+        using var gated = Empty(dy.Shape);
+        ReluBackward(y, dy, gated, 0f);
+        BatchNormBackward(x, gated, gamma, saveMean, saveInvStd, dx, dGamma, dBetaParam, dxBeta);
+    }
+
     // ---- pooling -----------------------------------------------------------------------------------
 
     /// <summary>Average pooling, zero padding counted in the divisor (PyTorch count_include_pad=True).</summary>

@@ -94,6 +94,16 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
         Time(x.Shape.Rank == 2 ? "batch norm 1d backward" : "batch norm 2d backward", () => inner.BatchNormBackward(x,
             dy, gamma, saveMean, saveInvStd, dx, dGamma, dBetaParam, dxBeta));
 
+    public void BatchNormReluForwardTraining(Tensor x, Tensor gamma, Tensor betaParam, Tensor y, Tensor runMean,
+        Tensor runVar, Tensor saveMean, Tensor saveInvStd, double momentum, double eps) =>
+        Time("batch norm + relu", () => inner.BatchNormReluForwardTraining(x, gamma, betaParam, y, runMean, runVar,
+            saveMean, saveInvStd, momentum, eps));
+
+    public void BatchNormReluBackward(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+        Tensor dx, Tensor dGamma, Tensor dBetaParam, float dxBeta) =>
+        Time("batch norm + relu backward", () => inner.BatchNormReluBackward(x, y, dy, gamma, saveMean, saveInvStd, dx,
+            dGamma, dBetaParam, dxBeta));
+
     public void AvgPoolForward(Tensor x, Tensor y, PoolGeometry p) => Time("avg pool", () => inner.AvgPoolForward(x, y, p));
 
     public void AvgPoolBackward(Tensor dy, Tensor dx, PoolGeometry p, float beta) =>

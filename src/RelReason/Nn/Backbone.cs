@@ -83,8 +83,7 @@ public sealed class Conv4 : Backbone
         for (int i = 0; i < 4; i++)
         {
             h = _blocks[i].Conv.Forward(tape, h);
-            h = _blocks[i].Bn.Forward(tape, h);
-            h = Ops.Relu(tape, h);
+            h = _blocks[i].Bn.ForwardRelu(tape, h);
             h = i < 3 ? Ops.AvgPool2d(tape, h, 2, 2) : Ops.GlobalAvgPool(tape, h);
         }
         return h;

@@ -49,7 +49,7 @@ public sealed class BasicBlock : Module
     /// <summary>[N, Cin, H, W] -> [N, Cout, ceil(H/s), ceil(W/s)].</summary>
     public Tensor Forward(Tape tape, Tensor x)
     {
-        var h = Ops.Relu(tape, Bn1.Forward(tape, Conv1.Forward(tape, x)));
+        var h = Bn1.ForwardRelu(tape, Conv1.Forward(tape, x));
         h = Bn2.Forward(tape, Conv2.Forward(tape, h));
         var shortcut = Downsample is { } d ? d.Bn.Forward(tape, d.Conv.Forward(tape, x)) : x;
         return Ops.Relu(tape, Ops.Add(tape, h, shortcut));

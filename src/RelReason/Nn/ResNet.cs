@@ -125,7 +125,7 @@ public sealed class ResNet : Backbone
 
     protected override Tensor ForwardFeatures(Tape tape, Tensor x)
     {
-        var h = Ops.Relu(tape, _bn1.Forward(tape, _conv1.Forward(tape, x)));
+        var h = _bn1.ForwardRelu(tape, _conv1.Forward(tape, x));
         if (_maxPool)
         {
             h = Ops.MaxPool2d(tape, h, 3, 2, 1);
