@@ -27,6 +27,7 @@ public static class Program
                 "bench" => BenchCommand.Run(rest),
                 "pretrain" => PretrainCommand.Run(rest),
                 "data" => DataCommand.Run(rest),
+                "info" => InfoCommand.Run(rest),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }
