@@ -22,6 +22,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     private readonly LossKernels _loss;
     private readonly OptimKernels _optim;
     private readonly PoolKernels _pool;
+    private readonly AugmentKernels _augment;
     private readonly ConditionalWeakTable<PairIndex, DevicePairCache> _pairCaches = new();
     private readonly ScratchBuffer _scratch;
     private readonly ScratchBuffer _workspace;
@@ -45,6 +46,7 @@ public sealed unsafe partial class CudaBackend : IBackend
         _loss = new LossKernels(launcher);
         _optim = new OptimKernels(launcher);
         _pool = new PoolKernels(launcher);
+        _augment = new AugmentKernels(launcher);
         _scratch = new ScratchBuffer(_device.Pool);
         _workspace = new ScratchBuffer(_device.Pool);
         // Compile every module now: JIT time and any PTX error show up at start-up, not in the first step.
