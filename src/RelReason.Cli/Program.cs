@@ -28,6 +28,7 @@ public static class Program
                 "pretrain" => PretrainCommand.Run(rest),
                 "data" => DataCommand.Run(rest),
                 "info" => InfoCommand.Run(rest),
+                "selftest" => SelfTestCommand.Run(rest),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }
