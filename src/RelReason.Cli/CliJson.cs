@@ -16,7 +16,22 @@ public sealed record BenchResult(string Backbone, long Parameters, int K, int M,
     string Backend, string Timing, double StartupMs, double ModuleLoadMs, double AugmentMedianMs,
     double AugmentViewsPerSecond, long DeviceUsedBytes);
 
+public sealed record PretrainResult(string RunFolder, long Steps, double FinalLoss, double PairAccuracy,
+    string Checkpoint, double? LinearEvalAccuracy, double? RandomInitAccuracy);
+
+public sealed record ClassificationResult(string Backbone, double Accuracy,
+    IReadOnlyDictionary<string, double> PerClassAccuracy, int[][] Confusion);
+
+public sealed record KnnResult(string Backbone, int K, double Accuracy, double PrecisionAtK,
+    double MeanAveragePrecisionAtK);
+
+public sealed record EmbedResult(string File, int Count, int Dimension, string Dataset);
+
 /// <summary>Source-generated JSON for everything the CLI prints with --json (trim- and AOT-safe).</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(BenchResult))]
+[JsonSerializable(typeof(PretrainResult))]
+[JsonSerializable(typeof(ClassificationResult))]
+[JsonSerializable(typeof(KnnResult))]
+[JsonSerializable(typeof(EmbedResult))]
 internal sealed partial class CliJson : JsonSerializerContext;

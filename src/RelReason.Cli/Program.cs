@@ -9,7 +9,15 @@ public static class Program
 
         usage: relreason <command> [options]      (relreason <command> --help for its options)
 
+          pretrain     relational-reasoning pretraining (the main job)
+          linear-eval  linear classifier on a checkpoint's frozen features
+          knn          nearest-neighbour accuracy and retrieval on frozen features
+          finetune     train the whole network with (a fraction of) the labels
+          embed        write a split's features (.safetensors or .npy)
+          data         fetch, describe and preview datasets
           bench        time training steps on synthetic views
+          info         devices and libraries: CPU, OpenBLAS, GPU, driver, cuBLAS, cuDNN
+          selftest     the CUDA backend against the CPU backend (exit 0 pass, 1 fail, 3 no GPU)
         """;
 
     public static int Main(string[] args)
@@ -27,6 +35,10 @@ public static class Program
                 "bench" => BenchCommand.Run(rest),
                 "pretrain" => PretrainCommand.Run(rest),
                 "data" => DataCommand.Run(rest),
+                "linear-eval" => LinearEvalCommand.Run(rest),
+                "knn" => KnnCommand.Run(rest),
+                "finetune" => FineTuneCommand.Run(rest),
+                "embed" => EmbedCommand.Run(rest),
                 "info" => InfoCommand.Run(rest),
                 "selftest" => SelfTestCommand.Run(rest),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
@@ -36,6 +48,19 @@ public static class Program
         {
             Console.Error.WriteLine($"relreason: {e.Message}");
             return 2;
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException
+            or UnauthorizedAccessException or NotSupportedException or InvalidDataException
+            or Training.Checkpoints.CheckpointException or Backends.Cuda.Interop.CudaException)
+        {
+            // Expected failures (bad input, missing files, unusable device) carry a message written for people;
+            // RELREASON_DEBUG=1 shows the stack as well.
+            Console.Error.WriteLine($"relreason: {e.Message}");
+            if (Environment.GetEnvironmentVariable("RELREASON_DEBUG") == "1")
+            {
+                Console.Error.WriteLine(e);
+            }
+            return 1;
         }
     }
 }

@@ -13,6 +13,8 @@ internal static class BenchCommand
     internal static int Run(ArgReader args)
     {
         string backboneName = args.String("backbone", "conv4", "backbone: " + string.Join(", ", BackboneFactory.Names));
+        string? stem = args.OptionalString("stem",
+            $"stem of {string.Join("/", BackboneFactory.StemNames)}: {string.Join(" or ", BackboneFactory.Stems)}");
         int k = args.Int("k", 16, "views per image (K)", 2);
         int m = args.Int("m", 64, "images per step (M)", 2);
         int size = args.Int("size", 32, "input side in pixels", 1);
@@ -45,7 +47,15 @@ internal static class BenchCommand
         double moduleLoadMs = (baseBackend as CudaBackend)?.ModuleLoadMilliseconds ?? 0;
         var backend = profile ? new ProfilingBackend(baseBackend) : baseBackend;
         using var timer = BackendTimer.For(baseBackend);
-        var backbone = BackboneFactory.Create(backboneName, backend, channels, seed: 1);
+        Backbone backbone;
+        try
+        {
+            backbone = BackboneFactory.Create(backboneName, backend, channels, seed: 1, stem);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
         var head = new RelationHead(backend, backbone.FeatureSize, Aggregation.Cat, seed: 2);
         using var optimizer = new Adam(backend,
             [new ParamGroup("backbone", backbone.Parameters().ToList(), 1e-3f),
@@ -76,13 +86,14 @@ internal static class BenchCommand
         long peak = BackendFactory.PeakBytes(baseBackend);
         long deviceUsed = (baseBackend as CudaBackend)?.DeviceMemoryUsedBytes ?? 0;
         var augment = BenchAugmentation.Measure(baseBackend, timer, k, m, size, channels, warmup, steps);
-        var result = new BenchResult(backboneName, backbone.ParameterCount + head.ParameterCount, k, m,
+        string label = stem == null ? backboneName : $"{backboneName}/{stem}";
+        var result = new BenchResult(label, backbone.ParameterCount + head.ParameterCount, k, m,
             [channels, size, size], backend.Name, threads, median, p90, viewsPerSecond, peak,
             Process.GetCurrentProcess().PeakWorkingSet64, backend.Description, timer.Method, startupMs, moduleLoadMs,
             augment?.MedianMs ?? 0, augment?.ViewsPerSecond ?? 0, deviceUsed);
 
         Console.WriteLine($"| backbone | params | K  | M  | input      | device | threads | median ms | p90 ms | views/s |");
-        Console.WriteLine($"| {backboneName,-8} | {result.Parameters,6} | {k,2} | {m,2} | " +
+        Console.WriteLine($"| {label,-8} | {result.Parameters,6} | {k,2} | {m,2} | " +
             $"{channels}x{size}x{size,-6} | {backend.Name,-6} | {threads,7} | {median,9:F1} | {p90,6:F1} | " +
             $"{viewsPerSecond,7:F0} |");
         Console.WriteLine($"backend: {backend.Description}; peak tensor memory {peak / 1048576.0:F1} MiB" +

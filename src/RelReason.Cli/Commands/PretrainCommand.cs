@@ -1,36 +1,60 @@
 using RelReason.Backends;
 using RelReason.Nn;
 using RelReason.Training;
+using RelReason.Training.Checkpoints;
 
 namespace RelReason.Cli.Commands;
 
-/// <summary>`relreason pretrain`: relational-reasoning pretraining, optionally followed by linear evaluation.</summary>
+/// <summary>`relreason pretrain`: relational-reasoning pretraining into a run folder, with resume.</summary>
 internal static class PretrainCommand
 {
+    // The reference's K=32, M=64 and 200 epochs take days on a laptop CPU; these defaults finish in minutes.
+    private const int CpuDefaultK = 4;
+    private const int CpuDefaultM = 64;
+    private const int CpuDefaultEpochs = 20;
+
     internal static int Run(ArgReader args)
     {
         var d = new PretrainOptions();
         string? dataset = args.OptionalString("data", "dataset name (default: the shipped Fashion-MNIST subset)");
+        string? resume = args.OptionalString("resume", "continue the run in this folder (or from this checkpoint)");
+        int? k = args.OptionalInt("k", $"augmented views per image (default {CpuDefaultK} on the CPU; the reference: 32)", 2);
+        int? m = args.OptionalInt("m", $"images per step (default {CpuDefaultM})", 2);
+        int? epochs = args.OptionalInt("epochs", $"epochs (default {CpuDefaultEpochs} on the CPU; the reference: 200)", 1);
         var options = d with
         {
             Dataset = dataset ?? d.Dataset,
             DataPath = args.OptionalString("data-path", "the dataset's folder, when not under the data root"),
             Split = args.String("split", dataset == "stl10" ? "unlabeled" : d.Split, "split to train on"),
             Backbone = args.String("backbone", d.Backbone, "backbone: " + string.Join(", ", BackboneFactory.Names)),
-            K = args.Int("k", CpuDefaultK, "augmented views per image", 2),
-            M = args.Int("m", CpuDefaultM, "images per step", 2),
-            Epochs = args.Int("epochs", CpuDefaultEpochs, "epochs", 1),
-            MaxSteps = args.Int("max-steps", 0, "stop after this many steps (0: all epochs)", 0),
+            K = k ?? CpuDefaultK,
+            M = m ?? CpuDefaultM,
+            Epochs = epochs ?? CpuDefaultEpochs,
             LearningRate = (float)args.Double("lr", d.LearningRate, "Adam learning rate (constant)"),
             Loss = ParseLoss(args.String("loss", "focal", "bce or focal (gamma 2, alpha 0.5)")),
             Aggregation = ParseAggregation(args.String("aggregation", "cat", "pair aggregation: cat, sum, mean, max")),
             Seed = args.Int("seed", d.Seed, "seed of weights, order and augmentation"),
-            LogEvery = args.Int("log-every", d.LogEvery, "steps between log lines", 1),
-            Device = args.String("device", d.Device, "auto, cpu or cuda"),
-            Threads = args.Int("threads", d.Threads, "CPU threads", 1),
+            Size = args.Int("size", 0, "view side in pixels (0: the dataset's crop side)", 0),
+            DropLast = args.Flag("drop-last", "drop the last, smaller batch of each epoch"),
         };
-        bool linearEval = args.Flag("linear-eval", "then run linear evaluation, pretrained and random-init");
+        int? logEvery = args.OptionalInt("log-every", $"steps between log lines and metrics records (default {d.LogEvery})", 1);
+        int? checkpointEvery = args.OptionalInt("checkpoint-every", "steps between checkpoints (default 0: every epoch)", 0);
+        string? device = args.OptionalString("device", "auto, cpu or cuda (default auto)");
+        int? threads = args.OptionalInt("threads", $"CPU threads (default {d.Threads})", 1);
+        int? maxSteps = args.OptionalInt("max-steps", "stop after this many steps in all (default 0: all epochs)", 0);
+        options = options with
+        {
+            LogEvery = logEvery ?? d.LogEvery,
+            CheckpointEvery = checkpointEvery ?? 0,
+            Device = device ?? d.Device,
+            Threads = threads ?? d.Threads,
+            MaxSteps = maxSteps ?? 0,
+        };
+        string runs = args.String("out", "runs", "folder that holds run folders");
+        string? runName = args.OptionalString("run", "run folder name (default: <time>-<dataset>-<backbone>)");
+        bool linearEval = args.Flag("linear-eval", "then linear-evaluate the backbone and a random-init baseline");
         int evalEpochs = args.Int("eval-epochs", 100, "linear-evaluation epochs", 1);
+        bool json = args.Flag("json", "print one JSON object as the last line");
         if (args.HelpRequested)
         {
             Console.WriteLine("relreason pretrain: self-supervised relational reasoning\n");
@@ -38,51 +62,127 @@ internal static class PretrainCommand
             return 0;
         }
         args.Done();
+
+        if (resume != null)
+        {
+            var (stored, _, _) = PretrainSession.ReadResumePoint(resume);
+            // What may differ on resume: how long, where and how it reports; the rest comes from the checkpoint.
+            // The CPU backend's sums depend on the thread count: keep it to reproduce the uninterrupted numbers.
+            options = stored with
+            {
+                Epochs = epochs ?? stored.Epochs,
+                MaxSteps = maxSteps ?? stored.MaxSteps,
+                Device = device ?? stored.Device,
+                Threads = threads ?? stored.Threads,
+                LogEvery = logEvery ?? stored.LogEvery,
+                CheckpointEvery = checkpointEvery ?? stored.CheckpointEvery,
+            };
+            var asked = options with
+            {
+                Dataset = dataset ?? stored.Dataset,
+                K = k ?? stored.K,
+                M = m ?? stored.M,
+            };
+            PretrainSession.CheckCompatible(resume, stored, asked);
+        }
         options.Validate();
 
         using var backend = BackendFactory.Create(options.Device, options.Threads, Console.Error.WriteLine);
-        using var run = new Pretrainer(options, backend, Console.Error.WriteLine);
-        Console.WriteLine($"| dataset  | {run.Dataset.Name} ({run.Dataset.Count} images, " +
-            $"{run.Dataset.Height}x{run.Dataset.Width}x{run.Dataset.Channels}) |");
-        Console.WriteLine($"| backbone | {options.Backbone} ({run.Backbone.ParameterCount:N0} parameters) |");
-        Console.WriteLine($"| K x M    | {options.K} x {options.M} = {options.K * options.M} views, " +
-            $"{options.M * options.K * (options.K - 1)} pairs per step |");
-        Console.WriteLine($"| steps    | {run.TotalSteps} ({run.BatchesPerEpoch} per epoch, {options.Epochs} epochs) |");
-        Console.WriteLine($"| device   | {backend.Description} |");
-        var sink = new ConsoleSink();
-        run.Run(sink, CancellationToken.None);
+        var bar = new StepBar();
+        using var session = resume != null
+            ? PretrainSession.Resume(options, PretrainSession.ReadResumePoint(resume).Checkpoint, backend, bar.Writer)
+            : PretrainSession.Start(options, backend, Path.Combine(runs, runName ?? DefaultName(options)), bar.Writer);
+        session.Trainer.StepCompleted += bar.Show;
+        PrintConfig(session, backend);
+        using var stop = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            if (!stop.IsCancellationRequested)
+            {
+                e.Cancel = true;
+                stop.Cancel();
+                Console.Error.WriteLine("\nstopping after this step (Ctrl-C again to kill without a checkpoint)");
+            }
+        };
+        Console.CancelKeyPress += onCancel;
+        PretrainOutcome outcome;
+        try
+        {
+            outcome = session.Run(stop.Token);
+        }
+        catch (NonFiniteLossException e)
+        {
+            bar.Clear();
+            var last = session.LastCheckpoint;
+            Console.Error.WriteLine($"relreason: {e.Message}. " + (last == null
+                ? "No checkpoint was written before it."
+                : $"The last good checkpoint is {last.Path} (step {last.Info.Step})."));
+            return 1;
+        }
+        catch (IOException e)
+        {
+            bar.Clear();
+            var last = session.LastCheckpoint;
+            Console.Error.WriteLine($"relreason: writing the run failed: {e.Message}" + (last == null ? ""
+                : $" The last checkpoint that was written is {last.Path} (step {last.Info.Step})."));
+            return 1;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+        bar.Clear();
+        var final = session.LastCheckpoint!;
+        if (outcome == PretrainOutcome.Interrupted)
+        {
+            session.Folder.Log($"interrupted: checkpoint {final.Path} at step {final.Info.Step}; " +
+                $"continue with: relreason pretrain --resume {session.Folder.Path}");
+            return 130;
+        }
+        session.Folder.Log($"done: {session.Trainer.Step} steps, checkpoint {final.Path}");
+        EvalSummary? eval = null;
         if (linearEval)
         {
-            RunLinearEval(run, backend, evalEpochs);
+            eval = LinearEvalCommand.CompareWithRandomInit(session.Trainer, backend, evalEpochs, session.Folder.Log);
+        }
+        if (json)
+        {
+            var r = session.LastReport;
+            Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new PretrainResult(session.Folder.Path,
+                session.Trainer.Step, r?.Loss ?? double.NaN, r?.PairAccuracy ?? double.NaN, final.Path,
+                eval?.Pretrained, eval?.RandomInit), CliJson.Default.PretrainResult));
         }
         return 0;
     }
 
-    private static void RunLinearEval(Pretrainer run, IBackend backend, int epochs)
+    private static string DefaultName(PretrainOptions o) =>
+        $"{DateTime.Now:yyyyMMdd-HHmmss}-{o.Dataset}-{o.Backbone}";
+
+    private static void PrintConfig(PretrainSession session, IBackend backend)
     {
-        var test = Data.DatasetCatalog.Open(run.Options.Dataset, "test",
-            new Data.DatasetOpenOptions { Path = run.Options.DataPath });
-        var train = run.Options.Split == "train"
-            ? run.Dataset
-            : Data.DatasetCatalog.Open(run.Options.Dataset, "train", new Data.DatasetOpenOptions { Path = run.Options.DataPath });
-        foreach (var (label, backbone) in new[]
+        var run = session.Trainer;
+        var o = run.Options;
+        var rows = new (string, string)[]
         {
-            ("pretrained", run.Backbone),
-            ("random-init", BackboneFactory.Create(run.Options.Backbone, backend, run.Dataset.Channels,
-                (ulong)run.Options.Seed)),
-        })
+            ("run folder", session.Folder.Path),
+            ("dataset", $"{run.Dataset.Name}: {run.Dataset.Count} images, {run.Dataset.Height}x{run.Dataset.Width}" +
+                $"x{run.Dataset.Channels}, views {run.Augment.Side}x{run.Augment.Side}"),
+            ("backbone", $"{o.Backbone}, {run.Backbone.ParameterCount:N0} parameters"),
+            ("head", $"{o.Aggregation.ToString().ToLowerInvariant()} -> 256 -> 1, {run.Head.ParameterCount:N0} parameters"),
+            ("K x M", $"{o.K} x {o.M} = {o.K * o.M} views, {o.M * o.K * (o.K - 1)} pairs per step"),
+            ("loss", o.Loss == BinaryLossKind.Focal ? "focal (gamma 2, alpha 0.5)" : "binary cross-entropy"),
+            ("optimiser", $"Adam, lr {o.LearningRate}, constant"),
+            ("steps", $"{run.TotalSteps} ({run.BatchesPerEpoch} per epoch, {o.Epochs} epochs)" +
+                (run.Step > 0 ? $", resuming after step {run.Step}" : "")),
+            ("seed", o.Seed.ToString()),
+            ("device", backend.Description),
+        };
+        int w = rows.Max(r => r.Item1.Length);
+        foreach (var (key, value) in rows)
         {
-            var trainF = FeatureExtractor.Extract(backbone, train, run.Augment, run.Options.Threads);
-            var testF = FeatureExtractor.Extract(backbone, test, run.Augment, run.Options.Threads);
-            var report = LinearProbe.Run(backend, trainF, testF, epochs, seed: run.Options.Seed);
-            Console.WriteLine($"linear eval ({label}): top-1 {100 * report.Accuracy:F2}%");
+            session.Folder.Log($"| {key.PadRight(w)} | {value}");
         }
     }
-
-    // The reference's K=32, M=64 and 200 epochs take days on a laptop CPU; these defaults finish in minutes.
-    private const int CpuDefaultK = 4;
-    private const int CpuDefaultM = 64;
-    private const int CpuDefaultEpochs = 10;
 
     internal static BinaryLossKind ParseLoss(string s) => s switch
     {
@@ -99,16 +199,4 @@ internal static class PretrainCommand
         "max" => Aggregation.Max,
         _ => throw new UsageException($"--aggregation must be cat, sum, mean or max, got '{s}'"),
     };
-
-    private sealed class ConsoleSink : IPretrainSink
-    {
-        public void Report(StepReport r) => Console.WriteLine(
-            $"epoch {r.Epoch + 1,3}/{r.Epochs} | step {r.Step,6}/{r.TotalSteps} | loss {r.Loss:F4} | " +
-            $"pair acc {100 * r.PairAccuracy,6:F2}% | {r.ViewsPerSecond,7:F0} views/s | {r.MsPerStep,7:F1} ms/step | " +
-            $"ETA {r.Eta:hh\\:mm\\:ss}");
-
-        public void Checkpoint(Pretrainer run, string reason)
-        {
-        }
-    }
 }

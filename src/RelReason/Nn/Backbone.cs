@@ -40,12 +40,15 @@ public abstract class Backbone : Module
         {
             throw new ArgumentException(
                 $"{ArchitectureName}: input {x.Shape[2]}x{x.Shape[3]} is smaller than its total stride allows " +
-                $"(at least {MinInputSize}x{MinInputSize})");
+                $"(at least {MinInputSize}x{MinInputSize}){InputSizeHint}");
         }
         return ForwardFeatures(tape, x);
     }
 
     protected abstract Tensor ForwardFeatures(Tape tape, Tensor x);
+
+    /// <summary>Appended to the too-small-input error: how to accept smaller inputs, when there is a way.</summary>
+    protected virtual string InputSizeHint => "";
 }
 
 /// <summary>

@@ -41,12 +41,19 @@ public sealed record FineTuneOptions
 public static class FineTuner
 {
     public static ClassificationReport Run(Backbone backbone, IImageDataset train, IImageDataset test,
-        AugmentOptions normalisation, FineTuneOptions options, Action<int, double, double>? progress = null)
+        AugmentOptions normalisation, FineTuneOptions options, Action<int, double, double>? progress = null) =>
+        Run(backbone, train, test, normalisation, options, progress, out _);
+
+    /// <summary>As the other overload, also handing out the trained classifier.</summary>
+    public static ClassificationReport Run(Backbone backbone, IImageDataset train, IImageDataset test,
+        AugmentOptions normalisation, FineTuneOptions options, Action<int, double, double>? progress,
+        out Linear trained)
     {
         var backend = backbone.Backend;
         int classes = Math.Max(train.ClassNames.Count, 2);
         var classifier = new Linear(backend, new InitRandom((ulong)options.Seed).Fork("classifier"),
             backbone.FeatureSize, classes);
+        trained = classifier;
         using var adam = new Adam(backend,
             [new ParamGroup("backbone", backbone.Parameters().ToList(), options.BackboneLearningRate),
              new ParamGroup("classifier", classifier.Parameters().ToList(), options.ClassifierLearningRate)],

@@ -122,7 +122,16 @@ public sealed class Pretrainer : IDisposable
     /// <summary>Steps done in all.</summary>
     public long Step { get; set; }
 
+    /// <summary>
+    /// Sums over the steps since the last report. Part of the resumable state: a run resumed between two reports
+    /// reports the same means as the uninterrupted run.
+    /// </summary>
+    public (double LossSum, double AccuracySum, long Steps) Interval { get; set; }
+
     public int BatchesPerEpoch => _loader.BatchesPerEpoch;
+
+    /// <summary>Raised after every step with (steps done, total steps): a terminal progress bar listens.</summary>
+    public event Action<long, long>? StepCompleted;
 
     public long TotalSteps
     {
@@ -141,8 +150,7 @@ public sealed class Pretrainer : IDisposable
     {
         var interval = Stopwatch.StartNew();
         var sinceStart = Stopwatch.StartNew();
-        long stepsAtStart = Step, intervalViews = 0, intervalSteps = 0;
-        double lossSum = 0, accSum = 0;
+        long stepsAtStart = Step, intervalViews = 0;
         while (Epoch < Options.Epochs && Step < TotalSteps)
         {
             foreach (var batch in _loader.ReadEpoch(Epoch, BatchInEpoch))
@@ -154,21 +162,23 @@ public sealed class Pretrainer : IDisposable
                 {
                     throw new NonFiniteLossException(Step, result.Loss);
                 }
-                lossSum += result.Loss;
-                accSum += result.PairAccuracy;
-                intervalSteps++;
+                Interval = (Interval.LossSum + result.Loss, Interval.AccuracySum + result.PairAccuracy,
+                    Interval.Steps + 1);
                 intervalViews += batch.Rows;
+                StepCompleted?.Invoke(Step, TotalSteps);
                 bool endOfEpoch = BatchInEpoch == BatchesPerEpoch;
                 bool last = Step >= TotalSteps || (endOfEpoch && Epoch + 1 >= Options.Epochs);
                 if (Step % Options.LogEvery == 0 || last)
                 {
                     double seconds = interval.Elapsed.TotalSeconds;
                     double perStep = sinceStart.Elapsed.TotalSeconds / Math.Max(1, Step - stepsAtStart);
-                    sink.Report(new StepReport(Epoch, Options.Epochs, Step, TotalSteps, (float)(lossSum / intervalSteps),
-                        (float)(accSum / intervalSteps), intervalViews / seconds, 1000 * seconds / intervalSteps,
+                    long timed = Math.Max(1, intervalViews / Math.Max(1, batch.Rows));
+                    var (lossSum, accSum, n) = Interval;
+                    sink.Report(new StepReport(Epoch, Options.Epochs, Step, TotalSteps, (float)(lossSum / n),
+                        (float)(accSum / n), intervalViews / seconds, 1000 * seconds / timed,
                         TimeSpan.FromSeconds(perStep * (TotalSteps - Step))));
-                    lossSum = accSum = 0;
-                    intervalSteps = intervalViews = 0;
+                    Interval = (0, 0, 0);
+                    intervalViews = 0;
                     interval.Restart();
                 }
                 if (endOfEpoch)

@@ -25,6 +25,12 @@ public sealed unsafe partial class CpuBackend
         var (planes, h, w, oh, ow) = PoolShapes("avg pool", x, y, p);
         float* px = Ptr(x), py = Ptr(y);
         float inv = 1f / (p.Kernel * p.Kernel);
+        if (p is { Kernel: 2, Stride: 2, Pad: 0 })
+        {
+            _parallel.For(planes, (q0, q1, _) => AvgPool2x2(px + q0 * h * w, py + q0 * oh * ow, (int)(q1 - q0), h, w),
+                16);
+            return;
+        }
         _parallel.For(planes, (q0, q1, _) =>
         {
             for (long q = q0; q < q1; q++)
@@ -63,6 +69,12 @@ public sealed unsafe partial class CpuBackend
         var (planes, h, w, oh, ow) = PoolShapes("avg pool backward", dx, dy, p);
         float* pdy = Ptr(dy), pdx = Ptr(dx);
         float inv = 1f / (p.Kernel * p.Kernel);
+        if (p is { Kernel: 2, Stride: 2, Pad: 0 })
+        {
+            _parallel.For(planes, (q0, q1, _) =>
+                AvgPool2x2Backward(pdy + q0 * oh * ow, pdx + q0 * h * w, (int)(q1 - q0), h, w, beta), 16);
+            return;
+        }
         _parallel.For(planes, (q0, q1, _) =>
         {
             for (long q = q0; q < q1; q++)
@@ -218,5 +230,43 @@ public sealed unsafe partial class CpuBackend
                 }
             }
         }, 64);
+    }
+
+    /// <summary>The Conv-4 pooling (2x2, stride 2, no padding) over consecutive planes; odd edges are dropped.</summary>
+    private static void AvgPool2x2(float* x, float* y, int planes, int h, int w)
+    {
+        int oh = h / 2, ow = w / 2;
+        for (int q = 0; q < planes; q++, x += h * w)
+        {
+            for (int oy = 0; oy < oh; oy++, y += ow)
+            {
+                float* r0 = x + 2 * oy * w, r1 = r0 + w;
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    y[ox] = 0.25f * (r0[2 * ox] + r0[2 * ox + 1] + r1[2 * ox] + r1[2 * ox + 1]);
+                }
+            }
+        }
+    }
+
+    private static void AvgPool2x2Backward(float* dy, float* dx, int planes, int h, int w, float beta)
+    {
+        int oh = h / 2, ow = w / 2;
+        for (int q = 0; q < planes; q++, dx += h * w)
+        {
+            ScalePlane(dx, h * w, beta);
+            for (int oy = 0; oy < oh; oy++, dy += ow)
+            {
+                float* r0 = dx + 2 * oy * w, r1 = r0 + w;
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    float v = 0.25f * dy[ox];
+                    r0[2 * ox] += v;
+                    r0[2 * ox + 1] += v;
+                    r1[2 * ox] += v;
+                    r1[2 * ox + 1] += v;
+                }
+            }
+        }
     }
 }

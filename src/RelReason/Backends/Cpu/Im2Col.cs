@@ -79,6 +79,18 @@ internal static unsafe class Im2Col
                         }
                         float* src = row + (long)y * ow;
                         float* dst = plane + (long)iy * g.Width;
+                        if (s == 1)
+                        {
+                            // As in Unfold: the columns that land inside the image are one contiguous run.
+                            int x0 = Math.Max(0, p - kw), x1 = Math.Min(ow, g.Width + p - kw);
+                            if (x1 > x0)
+                            {
+                                var run = new Span<float>(dst + x0 - p + kw, x1 - x0);
+                                System.Numerics.Tensors.TensorPrimitives.Add(run,
+                                    new ReadOnlySpan<float>(src + x0, x1 - x0), run);
+                            }
+                            continue;
+                        }
                         for (int xo = 0; xo < ow; xo++)
                         {
                             int ix = xo * s - p + kw;

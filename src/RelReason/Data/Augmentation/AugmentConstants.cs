@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace RelReason.Data.Augmentation;
 
-/// <summary>The four colour-jitter operations, numbered as in <see cref="ViewParams.Order"/> and the op masks.</summary>
+/// <summary>The four colour-jitter operations, numbered as in <see cref="ViewParams.Order"/> and op masks.</summary>
 public enum JitterOp
 {
     Brightness = 0,

@@ -111,7 +111,9 @@ public sealed record AugmentOptions
         };
     }
 
-    /// <summary>Checks every field against images with <paramref name="channels"/> channels; throws on the first problem.</summary>
+    /// <summary>
+    /// Checks every field against images with <paramref name="channels"/> channels; throws on the first problem.
+    /// </summary>
     public void Validate(int channels)
     {
         if (channels != 1 && channels != 3)

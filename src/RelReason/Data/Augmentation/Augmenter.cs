@@ -56,8 +56,11 @@ public sealed class Augmenter
         ViewRenderer.Render(in parameters, in _constants, image, destination);
     }
 
-    /// <summary>Both phases: draws view <paramref name="view"/> of image <paramref name="imageIndex"/> and renders it.</summary>
-    public void RenderView(int seed, int epoch, int imageIndex, int view, ReadOnlySpan<byte> image, Span<float> destination)
+    /// <summary>
+    /// Both phases: draws view <paramref name="view"/> of image <paramref name="imageIndex"/> and renders it.
+    /// </summary>
+    public void RenderView(
+        int seed, int epoch, int imageIndex, int view, ReadOnlySpan<byte> image, Span<float> destination)
     {
         ViewParams p = DrawParams(seed, epoch, imageIndex, view);
         ViewRenderer.Render(in p, in _constants, image, destination);

@@ -20,7 +20,7 @@ internal sealed class BatchPipeline : IDisposable
     private readonly Thread[] _workers;
     private readonly BlockingCollection<WorkItem> _queue = new();
     private int _active;
-    private bool _disposed;
+    private volatile bool _disposed;
 
     public BatchPipeline(string name, int threads, int prefetch, Func<LoadedBatch> newBuffer)
     {
@@ -75,6 +75,7 @@ internal sealed class BatchPipeline : IDisposable
         {
             for (int b = 0; b < batches; b++)
             {
+                ObjectDisposedException.ThrowIf(_disposed, this);
                 while (scheduled < batches && scheduled < b + _ring.Length)
                 {
                     Schedule(_ring[scheduled % _ring.Length], epoch, scheduled, order, batchSize, fill);
@@ -102,9 +103,13 @@ internal sealed class BatchPipeline : IDisposable
             {
                 job.Cancelled = true;
             }
-            foreach (Job job in _ring)
+            // After Dispose the workers have been joined, so nothing can still write a buffer.
+            if (!_disposed)
             {
-                job.Done.Wait();
+                foreach (Job job in _ring)
+                {
+                    job.Done.Wait();
+                }
             }
             Volatile.Write(ref _active, 0);
         }
@@ -127,7 +132,20 @@ internal sealed class BatchPipeline : IDisposable
         job.Done.Reset();
         for (int m = 0; m < count; m++)
         {
-            _queue.Add(new WorkItem(job, m));
+            try
+            {
+                _queue.Add(new WorkItem(job, m));
+            }
+            catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+            {
+                // Disposed concurrently: the queue takes no more work. Account for the items never queued so
+                // the batch still completes, then report the disposal.
+                if (Interlocked.Add(ref job.Pending, m - count) == 0)
+                {
+                    job.Done.Set();
+                }
+                throw new ObjectDisposedException(_name, "the loader was disposed while an epoch was being read");
+            }
         }
     }
 

@@ -38,7 +38,7 @@ public sealed class LoadedBatch
     /// <summary>Position of the batch within its epoch (0-based).</summary>
     public int Index { get; internal set; }
 
-    /// <summary>Images in this batch, M; the last batch of an epoch may hold fewer than <see cref="Capacity"/>.</summary>
+    /// <summary>Images in this batch, M; an epoch's last batch may hold fewer than <see cref="Capacity"/>.</summary>
     public int Count { get; internal set; }
 
     /// <summary>Images in a full batch.</summary>
@@ -72,9 +72,9 @@ public sealed class LoadedBatch
 
     /// <summary>
     /// The rows as float32, [Rows, C, S, S]. For pretraining, augmentation-major: row k*Count + m is view k of
-    /// image m. For evaluation, row m is image m.
+    /// image m. For evaluation, row m is image m. Empty when <see cref="HasValues"/> is false.
     /// </summary>
-    public ReadOnlySpan<float> Values => _values.AsSpan(0, Rows * RowLength);
+    public ReadOnlySpan<float> Values => HasValues ? _values.AsSpan(0, Rows * RowLength) : [];
 
     /// <summary>The pinned array behind <see cref="Values"/> (full capacity), for copying out by pointer.</summary>
     public float[] ValuesBuffer => _values;

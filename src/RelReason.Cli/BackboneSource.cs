@@ -1,0 +1,109 @@
+using System.Text.Json;
+using RelReason.Backends;
+using RelReason.Data;
+using RelReason.Data.Augmentation;
+using RelReason.Nn;
+using RelReason.Training;
+using RelReason.Training.Checkpoints;
+
+namespace RelReason.Cli;
+
+/// <summary>
+/// The options every evaluation command shares: which backbone (a checkpoint's, or a random-init one), which
+/// dataset and splits, where to compute. The dataset defaults to the one the checkpoint was pretrained on.
+/// </summary>
+internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, string Backbone, string? Dataset,
+    string? DataPath, string TrainSplit, string TestSplit, string Device, int Threads, int Seed, string? Plots)
+{
+    internal static BackboneSource Read(ArgReader args) => new(
+        args.OptionalString("checkpoint", "a checkpoint (.safetensors) or run folder whose backbone to evaluate"),
+        args.Flag("random-init", "evaluate a randomly initialised backbone instead (the baseline)"),
+        args.String("backbone", "conv4", "backbone for --random-init: " + string.Join(", ", BackboneFactory.Names)),
+        args.OptionalString("data", "dataset (default: the checkpoint's, or the shipped subset)"),
+        args.OptionalString("data-path", "the dataset's folder, when not under the data root"),
+        args.String("train-split", "train", "labelled split the classifier (or gallery) uses"),
+        args.String("test-split", "test", "split that is evaluated"),
+        args.String("device", "auto", "auto, cpu or cuda"),
+        args.Int("threads", Environment.ProcessorCount, "CPU threads", 1),
+        args.Int("seed", 1, "seed of the classifier / random-init backbone"),
+        args.OptionalString("plots", "folder for PNG plots (default: the checkpoint's run folder)"));
+
+    internal LoadedBackbone Load(IBackend backend)
+    {
+        if ((Checkpoint == null) == !RandomInit)
+        {
+            throw new UsageException("give either --checkpoint PATH or --random-init");
+        }
+        string dataset = Dataset ?? "default";
+        string? path = DataPath;
+        string description;
+        Backbone backbone;
+        int side = 0;
+        string? plots = Plots;
+        if (Checkpoint != null)
+        {
+            string file = Directory.Exists(Checkpoint)
+                ? System.IO.Path.Combine(Checkpoint, Training.Reporting.RunFolder.LastCheckpointName)
+                : Checkpoint;
+            var info = Training.Checkpoints.Checkpoint.ReadInfo(file);
+            if (Dataset == null && info.Dataset.Length > 0)
+            {
+                dataset = info.Dataset;
+                if (path == null && TryConfig(info) is { } stored)
+                {
+                    path = stored.DataPath;
+                }
+            }
+            backbone = BackboneFactory.Create(info.Backbone, backend, info.InChannels, (ulong)Seed);
+            Training.Checkpoints.Checkpoint.LoadBackbone(file, backbone);
+            side = info.InputSize;
+            description = $"{info.Backbone} from {file} (epoch {info.Epoch}, step {info.Step})";
+            plots ??= System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(file));
+        }
+        else
+        {
+            backbone = null!;
+            description = $"{Backbone}, random init (seed {Seed})";
+        }
+        var open = new DatasetOpenOptions { Path = path, Warn = Console.Error.WriteLine };
+        var train = DatasetCatalog.Open(dataset, TrainSplit, open);
+        var test = DatasetCatalog.Open(dataset, TestSplit, open);
+        if (RandomInit)
+        {
+            backbone = BackboneFactory.Create(Backbone, backend, train.Channels, (ulong)Seed);
+        }
+        if (backbone.InChannels != train.Channels)
+        {
+            throw new UsageException(
+                $"the backbone takes {backbone.InChannels}-channel images, {train.Name} has {train.Channels}");
+        }
+        var spec = DatasetCatalog.Describe(dataset);
+        side = side > 0 ? side : spec.CropSide > 0 ? spec.CropSide : train.Height;
+        var (mean, std) = DatasetCatalog.Normalization(dataset, train.Channels);
+        return new LoadedBackbone(backbone, train, test, new AugmentOptions { Side = side, Mean = mean, Std = std },
+            description, plots);
+    }
+
+    private static PretrainOptions? TryConfig(CheckpointInfo info)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(info.ConfigJson, TrainingJson.Default.PretrainOptions);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}
+
+/// <summary>A backbone ready for evaluation, with its labelled splits and normalisation.</summary>
+internal sealed record LoadedBackbone(Backbone Backbone, IImageDataset Train, IImageDataset Test,
+    AugmentOptions Normalisation, string Description, string? PlotFolder) : IDisposable
+{
+    public void Dispose()
+    {
+        (Train as IDisposable)?.Dispose();
+        (Test as IDisposable)?.Dispose();
+    }
+}

@@ -1,0 +1,80 @@
+using RelReason.Backends;
+using RelReason.Data;
+using RelReason.Data.Augmentation;
+using RelReason.Nn;
+using RelReason.Training;
+using RelReason.Training.Checkpoints;
+
+namespace RelReason.Cli.Commands;
+
+/// <summary>Accuracies of a pretrained backbone and of the random-init baseline.</summary>
+internal sealed record EvalSummary(double Pretrained, double RandomInit);
+
+/// <summary>
+/// `relreason linear-eval`: METHOD.md 4.1 on a checkpoint's frozen backbone (or a random-init one): features once,
+/// a linear classifier trained with Adam, top-1, per-class accuracy and the confusion matrix.
+/// </summary>
+internal static class LinearEvalCommand
+{
+    internal static int Run(ArgReader args)
+    {
+        var source = BackboneSource.Read(args);
+        int epochs = args.Int("epochs", 100, "classifier epochs", 1);
+        int batch = args.Int("batch", 128, "classifier batch size", 1);
+        double lr = args.Double("lr", 1e-3, "classifier Adam learning rate");
+        bool json = args.Flag("json", "print one JSON object as the last line");
+        if (args.HelpRequested)
+        {
+            Console.WriteLine("relreason linear-eval: linear classifier on frozen features (METHOD.md 4.1)\n");
+            Console.WriteLine(args.HelpText());
+            return 0;
+        }
+        args.Done();
+        using var backend = BackendFactory.Create(source.Device, source.Threads, Console.Error.WriteLine);
+        using var loaded = source.Load(backend);
+        Console.WriteLine($"backbone: {loaded.Description}");
+        var train = FeatureExtractor.Extract(loaded.Backbone, loaded.Train, loaded.Normalisation, source.Threads);
+        var test = FeatureExtractor.Extract(loaded.Backbone, loaded.Test, loaded.Normalisation, source.Threads);
+        Console.WriteLine($"features: {train.Count} train, {test.Count} test, {train.Dimension} dimensions");
+        var report = LinearProbe.Run(backend, train, test, epochs, batch, (float)lr, source.Seed,
+            (e, loss, acc) =>
+            {
+                if (e % 10 == 0 || e == epochs)
+                {
+                    Console.WriteLine($"epoch {e,4}/{epochs} | train loss {loss:F4} | test top-1 {100 * acc:F2}%");
+                }
+            });
+        Reports.PrintClassification(report);
+        string? plots = loaded.PlotFolder;
+        if (plots != null)
+        {
+            Reports.WriteClassificationPlots(report, plots, "linear-eval");
+        }
+        if (json)
+        {
+            Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(Reports.ToJson(report, loaded.Description),
+                CliJson.Default.ClassificationResult));
+        }
+        return 0;
+    }
+
+    /// <summary>Linear evaluation of a pretraining run's backbone and of the same architecture at random init.</summary>
+    internal static EvalSummary CompareWithRandomInit(Pretrainer run, IBackend backend, int epochs, Action<string> log)
+    {
+        var o = run.Options;
+        var open = new DatasetOpenOptions { Path = o.DataPath };
+        var train = o.Split == "train" ? run.Dataset : DatasetCatalog.Open(o.Dataset, "train", open);
+        var test = DatasetCatalog.Open(o.Dataset, "test", open);
+        double Accuracy(Backbone b)
+        {
+            var f = FeatureExtractor.Extract(b, train, run.Augment, o.Threads);
+            var g = FeatureExtractor.Extract(b, test, run.Augment, o.Threads);
+            return LinearProbe.Run(backend, f, g, epochs, seed: o.Seed).Accuracy;
+        }
+        double pretrained = Accuracy(run.Backbone);
+        double random = Accuracy(BackboneFactory.Create(o.Backbone, backend, run.Backbone.InChannels, (ulong)o.Seed));
+        log($"linear eval ({epochs} epochs, {test.Name}): pretrained {100 * pretrained:F2}% | " +
+            $"random init {100 * random:F2}% | gain {100 * (pretrained - random):+0.00;-0.00} points");
+        return new EvalSummary(pretrained, random);
+    }
+}

@@ -1,0 +1,129 @@
+using RelReason.Backends;
+using RelReason.Backends.Cpu;
+using RelReason.Nn;
+using RelReason.Training;
+using RelReason.Training.Reporting;
+
+namespace RelReason.Tests.Training;
+
+/// <summary>
+/// A run stopped and resumed from its checkpoint ends with the same parameters (bit for bit) and the same logged
+/// losses as the uninterrupted run, whether it was stopped cleanly (Ctrl-C) or died between checkpoints.
+/// </summary>
+public class ResumeTests
+{
+    private string _root = null!;
+
+    [SetUp]
+    public void Setup() => _root = Directory.CreateTempSubdirectory("relreason-resume-").FullName;
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_root, recursive: true);
+
+    private static readonly PretrainOptions Options = new()
+    {
+        Dataset = "default", K = 3, M = 8, Epochs = 1, MaxSteps = 7, LogEvery = 3, CheckpointEvery = 2,
+        Device = "cpu", Threads = 2, Seed = 4,
+    };
+
+    private sealed class Crash : Exception;
+
+    private (Dictionary<string, float[]> State, IReadOnlyList<MetricsRecord> Metrics) Finish(PretrainSession s)
+    {
+        var state = StateDict.Read(s.Trainer.Backbone, "backbone.").Concat(StateDict.Read(s.Trainer.Head, "relation."))
+            .ToDictionary(e => e.Name, e => e.Values);
+        return (state, s.Folder.ReadMetrics());
+    }
+
+    [Test]
+    public void KilledRunResumesToTheSameNumbers()
+    {
+        using var cpu = new CpuBackend(2);
+        (Dictionary<string, float[]>, IReadOnlyList<MetricsRecord>) reference;
+        using (var full = PretrainSession.Start(Options, cpu, Path.Combine(_root, "full"), null))
+        {
+            Assert.That(full.Run(CancellationToken.None), Is.EqualTo(PretrainOutcome.Completed));
+            reference = Finish(full);
+        }
+
+        string killed = Path.Combine(_root, "killed");
+        using (var dying = PretrainSession.Start(Options, cpu, killed, null))
+        {
+            // Dies after step 5: the last checkpoint is step 4, step 5 is lost as a kill would lose it.
+            dying.Trainer.StepCompleted += (step, _) =>
+            {
+                if (step == 5)
+                {
+                    throw new Crash();
+                }
+            };
+            Assert.Throws<Crash>(() => dying.Run(CancellationToken.None));
+            Assert.That(dying.LastCheckpoint!.Info.Step, Is.EqualTo(4));
+        }
+        var (options, checkpoint, _) = PretrainSession.ReadResumePoint(killed);
+        using var resumed = PretrainSession.Resume(options, checkpoint, cpu, null);
+        Assert.That(resumed.Trainer.Step, Is.EqualTo(4));
+        Assert.That(resumed.Run(CancellationToken.None), Is.EqualTo(PretrainOutcome.Completed));
+        var (state, metrics) = Finish(resumed);
+
+        Assert.That(state.Keys, Is.EqualTo(reference.Item1.Keys));
+        foreach (var (name, values) in reference.Item1)
+        {
+            Assert.That(state[name], Is.EqualTo(values), name);
+        }
+        Assert.That(metrics.Select(m => m.Step), Is.EqualTo(reference.Item2.Select(m => m.Step)));
+        Assert.That(metrics.Select(m => m["loss"]), Is.EqualTo(reference.Item2.Select(m => m["loss"])));
+        Assert.That(metrics.Select(m => m["pair_accuracy"]), Is.EqualTo(reference.Item2.Select(m => m["pair_accuracy"])));
+    }
+
+    [Test]
+    public void CancelledRunWritesACheckpointAndResumes()
+    {
+        using var cpu = new CpuBackend(2);
+        string folder = Path.Combine(_root, "stopped");
+        using var stop = new CancellationTokenSource();
+        using (var session = PretrainSession.Start(Options with { CheckpointEvery = 0 }, cpu, folder, null))
+        {
+            session.Trainer.StepCompleted += (step, _) =>
+            {
+                if (step == 3)
+                {
+                    stop.Cancel();
+                }
+            };
+            Assert.That(session.Run(stop.Token), Is.EqualTo(PretrainOutcome.Interrupted));
+            Assert.That(session.LastCheckpoint!.Info.Step, Is.EqualTo(3));
+        }
+        var (options, checkpoint, _) = PretrainSession.ReadResumePoint(folder);
+        using var resumed = PretrainSession.Resume(options, checkpoint, cpu, null);
+        Assert.That(resumed.Run(CancellationToken.None), Is.EqualTo(PretrainOutcome.Completed));
+        Assert.That(resumed.Trainer.Step, Is.EqualTo(7));
+    }
+
+    [Test]
+    public void ResumeRefusesChangedShapes()
+    {
+        using var cpu = new CpuBackend(2);
+        string folder = Path.Combine(_root, "run");
+        using (var session = PretrainSession.Start(Options with { MaxSteps = 2 }, cpu, folder, null))
+        {
+            session.Run(CancellationToken.None);
+        }
+        var (options, checkpoint, _) = PretrainSession.ReadResumePoint(folder);
+        var ex = Assert.Throws<RelReason.Training.Checkpoints.CheckpointException>(() =>
+            PretrainSession.CheckCompatible(checkpoint, options, options with { K = 5, Backbone = "resnet8" }));
+        Assert.That(ex!.Message, Does.Contain("K 3 -> 5").And.Contain("backbone conv4 -> resnet8"));
+        Assert.Throws<FileNotFoundException>(() => PretrainSession.ReadResumePoint(Path.Combine(_root, "none")));
+    }
+
+    [Test]
+    public void NonFiniteLossStopsAndNamesTheStep()
+    {
+        using var cpu = new CpuBackend(2);
+        using var session = PretrainSession.Start(Options with { LearningRate = 1e30f }, cpu,
+            Path.Combine(_root, "nan"), null);
+        var ex = Assert.Throws<NonFiniteLossException>(() => session.Run(CancellationToken.None));
+        Assert.That(ex!.Message, Does.Contain($"step {ex.Step}"));
+        Assert.That(ex.Step, Is.GreaterThan(1));
+    }
+}
