@@ -13,7 +13,7 @@ public abstract class BackendTimer : IDisposable
     /// <summary>How this timer measures: "cuda events" or "stopwatch".</summary>
     public abstract string Method { get; }
 
-    /// <summary>A timer for <paramref name="backend"/> (a profiling wrapper is timed through its inner backend).</summary>
+    /// <summary>A timer for <paramref name="backend"/> (a profiling wrapper is timed by its inner backend).</summary>
     public static BackendTimer For(IBackend backend) => (backend is ProfilingBackend p ? p.Inner : backend) switch
     {
         CudaBackend cuda => new EventTimer(cuda.CreateTimer()),

@@ -5,7 +5,7 @@ using RelReason.Tensors;
 
 namespace RelReason.Tests.Engine;
 
-/// <summary>The backend contract's augmentation op on the CPU backend: layout, thread independence, bad input.</summary>
+/// <summary>The contract's augmentation op on the CPU backend: layout, thread independence, bad input.</summary>
 public class AugmentViewsTests
 {
     private static readonly AugmentOptions Options = new()

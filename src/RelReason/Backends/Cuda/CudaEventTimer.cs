@@ -32,7 +32,7 @@ public sealed class CudaEventTimer : IDisposable
         _started = true;
     }
 
-    /// <summary>Marks the end, waits for the stream to reach it, and returns the milliseconds since the start.</summary>
+    /// <summary>Marks the end, waits for the stream to reach it, and returns the milliseconds since Start.</summary>
     public double Stop()
     {
         if (!_started)
