@@ -1,3 +1,4 @@
+using RelReason.Data.Augmentation;
 using RelReason.Tensors;
 
 namespace RelReason.Backends;
@@ -162,6 +163,17 @@ public interface IBackend : IDisposable
     /// loss[0] = mean loss, loss[1] = number of rows whose argmax equals the label, and dLogits.
     /// </summary>
     void SoftmaxCrossEntropy(Tensor logits, Tensor labels, Tensor loss, Tensor dLogits);
+
+    // ---- augmentation ------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The K augmented views of a batch of M images: views[k*M + m] (augmentation-major) is view k of dataset image
+    /// imageIds[m] under (seed, epoch), rendered by <paramref name="augmenter"/>'s pipeline from
+    /// <paramref name="images"/>, host bytes [M, H, W, C] that a device backend copies up once. views is
+    /// [K*M, C, S, S]. Every backend gives the same bits as <see cref="Augmenter.RenderView"/>.
+    /// </summary>
+    void AugmentViews(Augmenter augmenter, ReadOnlySpan<byte> images, ReadOnlySpan<int> imageIds, int seed,
+        int epoch, int k, Tensor views);
 
     // ---- optimisers (PyTorch update rules), one call per parameter -------------------------------
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using RelReason.Data.Augmentation;
 using RelReason.Tensors;
 
 namespace RelReason.Backends;
@@ -27,6 +28,12 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
     {
         long start = Stopwatch.GetTimestamp();
         body();
+        Record(op, start);
+    }
+
+    /// <summary>Waits for the op that started at <paramref name="start"/> and adds its time to the totals.</summary>
+    private void Record(string op, long start)
+    {
         inner.Synchronize();
         double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         var (total, calls) = _totals.GetValueOrDefault(op);
@@ -137,6 +144,15 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
 
     public void SoftmaxCrossEntropy(Tensor logits, Tensor labels, Tensor loss, Tensor dLogits) =>
         Time("cross-entropy", () => inner.SoftmaxCrossEntropy(logits, labels, loss, dLogits));
+
+    public void AugmentViews(Augmenter augmenter, ReadOnlySpan<byte> images, ReadOnlySpan<int> imageIds, int seed,
+        int epoch, int k, Tensor views)
+    {
+        // Spans cannot be captured by Time's lambda.
+        long start = Stopwatch.GetTimestamp();
+        inner.AugmentViews(augmenter, images, imageIds, seed, epoch, k, views);
+        Record("augment views", start);
+    }
 
     public void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
         float weightDecay, int step) =>

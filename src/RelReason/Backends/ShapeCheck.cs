@@ -29,6 +29,34 @@ internal static class ShapeCheck
         }
     }
 
+    /// <summary>
+    /// Checks the arguments of <see cref="IBackend.AugmentViews"/>: M ids, M images of the augmenter's size, K at
+    /// least 1 and views [K*M, C, S, S]. Returns M.
+    /// </summary>
+    internal static int Augment(Data.Augmentation.Augmenter augmenter, int imageBytes, int ids, int k, Tensor views)
+    {
+        const string op = "augment views";
+        if (ids < 1 || k < 1)
+        {
+            throw new ArgumentException($"{op}: need at least one image and one view per image, got M={ids}, K={k}");
+        }
+        if (imageBytes != (long)ids * augmenter.ImageBytes)
+        {
+            throw new ArgumentException(
+                $"{op}: {imageBytes} image bytes for {ids} images; expected {ids} x {augmenter.ImageBytes} " +
+                $"({augmenter.Constants.Height}x{augmenter.Constants.Width}x{augmenter.Channels} uint8 each)");
+        }
+        int side = augmenter.Side;
+        if (views.Shape.Rank != 4 || views.Shape[0] != (long)k * ids || views.Shape[1] != augmenter.Channels ||
+            views.Shape[2] != side || views.Shape[3] != side)
+        {
+            throw new ArgumentException(
+                $"{op}: views {views.Describe()} must be [K*M, C, S, S] = [{(long)k * ids}, {augmenter.Channels}, " +
+                $"{side}, {side}]");
+        }
+        return ids;
+    }
+
     internal static void NotEmpty(string op, Tensor t)
     {
         if (t.Length == 0)
