@@ -8,7 +8,7 @@ using RelReason.Training;
 namespace RelReason.Diagnostics;
 
 /// <summary>
-/// The whole engine on the candidate against the reference: one Conv-4 + relation-head step in detail (features,
+/// The whole engine on the candidate against the reference: one backbone + relation-head step in detail (features,
 /// logits, loss, every gradient, every parameter after Adam), then 20 training steps whose losses must follow
 /// the reference's and fall.
 /// </summary>
@@ -23,18 +23,21 @@ internal static class SelfTestTraining
 
     internal static IEnumerable<SelfTestCase> Cases()
     {
-        yield return new("conv4 step bce", c => OneStep(c, BinaryLossKind.Bce));
-        yield return new("conv4 step focal", c => OneStep(c, BinaryLossKind.Focal));
+        yield return new("conv4 step bce", c => OneStep(c, "conv4", BinaryLossKind.Bce));
+        yield return new("conv4 step focal", c => OneStep(c, "conv4", BinaryLossKind.Focal));
+        // The deep backbones add strided and 1x1 convolutions, max pooling and residual additions on the device.
+        yield return new("resnet8 step focal", c => OneStep(c, "resnet8", BinaryLossKind.Focal));
+        yield return new("resnet18 step bce", c => OneStep(c, "resnet18", BinaryLossKind.Bce));
         yield return new("conv4 20 steps", TwentySteps);
     }
 
     /// <summary>Conv-4, the relation head and Adam on one backend.</summary>
     private sealed record Model(Backbone Backbone, RelationHead Head, Adam Adam) : IDisposable
     {
-        internal static Model Build(IBackend backend)
+        internal static Model Build(IBackend backend, string backboneName = "conv4")
         {
             // Same seeds on both backends: initialisation is drawn on the host, so both start from the same weights.
-            Backbone backbone = BackboneFactory.Create("conv4", backend, 3, seed: 7);
+            Backbone backbone = BackboneFactory.Create(backboneName, backend, 3, seed: 7);
             var head = new RelationHead(backend, backbone.FeatureSize, Aggregation.Cat, seed: 7);
             var adam = new Adam(backend,
                 [new ParamGroup("backbone", backbone.Parameters().ToList(), 1e-3f),
@@ -50,10 +53,10 @@ internal static class SelfTestTraining
 
     private static float[] Views(int seed) => BackendComparer.Uniform(seed, K * M * 3 * Side * Side, 2f);
 
-    private static void OneStep(BackendComparer c, BinaryLossKind kind)
+    private static void OneStep(BackendComparer c, string backboneName, BinaryLossKind kind)
     {
-        using Model reference = Model.Build(c.Reference);
-        using Model candidate = Model.Build(c.Candidate);
+        using Model reference = Model.Build(c.Reference, backboneName);
+        using Model candidate = Model.Build(c.Candidate, backboneName);
         float[] views = Views(40);
         PairIndex pairs = PairIndex.Build(K, M);
         using (var rTape = new Tape(c.Reference))
