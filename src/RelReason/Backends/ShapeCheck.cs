@@ -94,4 +94,50 @@ internal static class ShapeCheck
         Elements(op, "weight", w, (long)g.OutChannels * g.InChannels * g.KernelH * g.KernelW);
         Elements(op, "output", y, (long)g.N * g.OutChannels * g.OutHeight * g.OutWidth);
     }
+
+    /// <summary>Checks a row-major GEMM c = op(a) op(b); returns (m, n, k).</summary>
+    internal static (int M, int N, int K) Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c)
+    {
+        Rank("gemm", "a", a, 2);
+        Rank("gemm", "b", b, 2);
+        Rank("gemm", "c", c, 2);
+        int m = transposeA ? a.Shape[1] : a.Shape[0];
+        int k = transposeA ? a.Shape[0] : a.Shape[1];
+        int kb = transposeB ? b.Shape[1] : b.Shape[0];
+        int n = transposeB ? b.Shape[0] : b.Shape[1];
+        if (k != kb || c.Shape[0] != m || c.Shape[1] != n)
+        {
+            throw new ArgumentException(
+                $"gemm: {(transposeA ? "a^T" : "a")} {a.Shape} x {(transposeB ? "b^T" : "b")} {b.Shape} " +
+                $"does not give c {c.Shape}");
+        }
+        return (m, n, k);
+    }
+
+    /// <summary>Checks that f holds K*M rows of <paramref name="width"/> for the pair index; returns K*M.</summary>
+    internal static int PairRows(string op, PairIndex pairs, Tensor f, long width)
+    {
+        long rows = (long)pairs.K * pairs.M;
+        if (f.Length != rows * width)
+        {
+            throw new ArgumentException(
+                $"{op}: features {f.Describe()} are not [K*M = {rows}, {width}] for K={pairs.K}, M={pairs.M}");
+        }
+        return (int)rows;
+    }
+
+    /// <summary>Checks softmax cross-entropy's arguments; returns (rows, classes).</summary>
+    internal static (int N, int C) SoftmaxCrossEntropy(Tensor logits, Tensor labels, Tensor loss, Tensor dLogits)
+    {
+        Rank("softmax cross-entropy", "logits", logits, 2);
+        int n = logits.Shape[0], c = logits.Shape[1];
+        if (n == 0)
+        {
+            throw new ArgumentException($"softmax cross-entropy: empty batch {logits.Describe()}");
+        }
+        Elements("softmax cross-entropy", "labels", labels, n);
+        SameLength("softmax cross-entropy", logits, dLogits);
+        Elements("softmax cross-entropy", "loss", loss, 2);
+        return (n, c);
+    }
 }
