@@ -136,7 +136,7 @@ public class AugmentKernelTests : HostKernelTestBase
                 ReadOnlySpan<float> actual = output.Span.Slice(v * augmenter.ViewLength, augmenter.ViewLength);
                 Assert.That(MemoryMarshal.AsBytes(actual).SequenceEqual(MemoryMarshal.AsBytes(expected.AsSpan())),
                     Is.True, $"view {view} of image {ImageIds[i]} differs: " + FirstDifference(actual, expected));
-                contrastViews += ViewRenderer.ContrastPosition(parameters.Span[v]) < 4 ? 1 : 0;
+                contrastViews += parameters.Span[v].Applies(JitterOp.Contrast) ? 1 : 0;
             }
         }
         Assert.That(contrastViews, Is.GreaterThan(0), "no view used contrast: the two-pass path was not checked");
