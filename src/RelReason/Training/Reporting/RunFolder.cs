@@ -77,8 +77,33 @@ public sealed class RunFolder : IDisposable
             throw new IOException(
                 $"{path}: run folder is not empty; choose another folder, or resume the run that is there");
         }
-        Directory.CreateDirectory(path);
+        try
+        {
+            Directory.CreateDirectory(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            string why = FileInTheWay(path) is { } file ? $"{file} is a file, not a folder" : e.Message;
+            throw new IOException($"{path}: cannot create the run folder: {why}", e);
+        }
         return new RunFolder(path, echo);
+    }
+
+    /// <summary>The path itself or its nearest existing ancestor, when that is a regular file.</summary>
+    private static string? FileInTheWay(string path)
+    {
+        for (string? p = path; !string.IsNullOrEmpty(p); p = System.IO.Path.GetDirectoryName(p))
+        {
+            if (System.IO.File.Exists(p))
+            {
+                return p;
+            }
+            if (Directory.Exists(p))
+            {
+                return null;
+            }
+        }
+        return null;
     }
 
     /// <summary>
