@@ -28,12 +28,24 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
         args.Int("seed", 1, "seed of the classifier / random-init backbone"),
         args.OptionalString("plots", "folder for PNG plots (default: the checkpoint's run folder)"));
 
-    internal LoadedBackbone Load(IBackend backend)
+    /// <summary>Usage errors (exit 2) before any backend, file or dataset is touched.</summary>
+    internal void Check()
     {
         if ((Checkpoint == null) == !RandomInit)
         {
             throw new UsageException("give either --checkpoint PATH or --random-init");
         }
+        ArgReader.OneOf("backbone", Backbone, BackboneFactory.Names);
+        ArgReader.OneOf("device", Device, ArgReader.Devices);
+        if (Dataset != null)
+        {
+            ArgReader.OneOf("data", Dataset, DatasetCatalog.All.Select(s => s.Name));
+        }
+    }
+
+    internal LoadedBackbone Load(IBackend backend)
+    {
+        Check();
         string dataset = Dataset ?? "default";
         string? path = DataPath;
         string description;
@@ -81,7 +93,7 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
         side = side > 0 ? side : spec.CropSide > 0 ? spec.CropSide : train.Height;
         var (mean, std) = DatasetCatalog.Normalization(dataset, train.Channels);
         return new LoadedBackbone(backbone, train, test, new AugmentOptions { Side = side, Mean = mean, Std = std },
-            description, plots);
+            description, plots, dataset);
     }
 
     private static PretrainOptions? TryConfig(CheckpointInfo info)
@@ -97,9 +109,12 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
     }
 }
 
-/// <summary>A backbone ready for evaluation, with its labelled splits and normalisation.</summary>
+/// <summary>
+/// A backbone ready for evaluation, with its labelled splits and normalisation; <paramref name="Dataset"/> is the
+/// catalog name the splits were opened under.
+/// </summary>
 internal sealed record LoadedBackbone(Backbone Backbone, IImageDataset Train, IImageDataset Test,
-    AugmentOptions Normalisation, string Description, string? PlotFolder) : IDisposable
+    AugmentOptions Normalisation, string Description, string? PlotFolder, string Dataset) : IDisposable
 {
     public void Dispose()
     {

@@ -30,6 +30,8 @@ internal static class BenchCommand
             return 0;
         }
         args.Done();
+        ArgReader.OneOf("backbone", backboneName, BackboneFactory.Names);
+        ArgReader.OneOf("device", device, ArgReader.Devices);
         var loss = lossName switch
         {
             "bce" => BinaryLossKind.Bce,

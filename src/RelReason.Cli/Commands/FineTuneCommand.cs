@@ -30,6 +30,11 @@ internal static class FineTuneCommand
             return 0;
         }
         args.Done();
+        source.Check();
+        if (!(fraction > 0 && fraction <= 1))
+        {
+            throw new UsageException($"--label-fraction must be in (0, 1], got {fraction}");
+        }
         options = options with { Seed = source.Seed, Threads = source.Threads };
         using var backend = BackendFactory.Create(source.Device, source.Threads, Console.Error.WriteLine);
         using var loaded = source.Load(backend);
@@ -56,7 +61,7 @@ internal static class FineTuneCommand
                 Backbone = loaded.Backbone.ArchitectureName,
                 InChannels = loaded.Backbone.InChannels,
                 InputSize = loaded.Normalisation.Side,
-                Dataset = source.Dataset ?? "",
+                Dataset = loaded.Dataset,
                 Method = "fine-tuning",
                 Seed = source.Seed,
                 Epoch = options.Epochs,
