@@ -87,16 +87,19 @@ public sealed class ArgReader
         return Int(name, 0, help, min);
     }
 
-    public double Double(string name, double fallback, string help)
+    /// <summary>A finite number, at least <paramref name="min"/> when one is given.</summary>
+    public double Double(string name, double fallback, string help, double min = double.NegativeInfinity)
     {
         Declare(name, $"{help} (default: {fallback.ToString(CultureInfo.InvariantCulture)})");
         if (!_values.TryGetValue(name, out var v))
         {
             return fallback;
         }
-        if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double x))
+        if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) ||
+            !double.IsFinite(x) || x < min)
         {
-            throw new UsageException($"--{name} needs a number, got '{v}'");
+            string bound = double.IsNegativeInfinity(min) ? "" : $" >= {min.ToString(CultureInfo.InvariantCulture)}";
+            throw new UsageException($"--{name} needs a finite number{bound}, got '{v}'");
         }
         return x;
     }

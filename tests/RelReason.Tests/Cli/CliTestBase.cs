@@ -24,7 +24,7 @@ public abstract class CliTestBase
     public void CreateTinyDataset()
     {
         _fixtureFolder = new TempFolder();
-        Tiny = TinyDataset.Write(_fixtureFolder.File("tiny"));
+        Tiny = TinyDataset.Write(_fixtureFolder.File("tiny-data"));
     }
 
     [OneTimeTearDown]
@@ -36,6 +36,9 @@ public abstract class CliTestBase
     [TearDown]
     public void DeleteFolder() => _testFolder.Dispose();
 
+    /// <summary>The fixture's temporary folder (runs shared by its tests).</summary>
+    private protected string FixtureDir => _fixtureFolder.Path;
+
     private protected string File(string name) => System.IO.Path.Combine(Dir, name);
 
     /// <summary>Width and height of a PNG, decoded in full (so a truncated or malformed file fails).</summary>
@@ -46,7 +49,7 @@ public abstract class CliTestBase
         return (image.Width, image.Height);
     }
 
-    /// <summary>`pretrain` into Dir/<paramref name="run"/> with K=2, M=8 on the CPU, then <paramref name="extra"/>.</summary>
+    /// <summary>`pretrain` into <paramref name="dir"/>/<paramref name="run"/>, K=2, M=8, CPU, then the rest.</summary>
     private protected static string[] Pretrain(string dir, string run, params string[] extra) =>
         ["pretrain", "--k", "2", "--m", "8", .. Cpu, "--out", dir, "--run", run, .. extra];
 

@@ -81,7 +81,7 @@ public class UsageTests
     [TestCase("--seed", "1.5", "--seed needs an integer")]
     [TestCase("--loss", "xyz", "--loss must be bce or focal, got 'xyz'")]
     [TestCase("--aggregation", "bad", "--aggregation must be cat, sum, mean or max, got 'bad'")]
-    [TestCase("--lr", "fast", "--lr needs a number, got 'fast'")]
+    [TestCase("--lr", "fast", "--lr needs a finite number, got 'fast'")]
     [TestCase("--lr", "0", "--lr must be positive")]
     [TestCase("--lr", "-1e-3", "--lr must be positive")]
     [TestCase("--drop-last", "maybe", "--drop-last is a flag, got 'maybe'")]
@@ -99,7 +99,7 @@ public class UsageTests
     }
 
     [TestCase("linear-eval", "--epochs", "0", "--epochs needs an integer >= 1")]
-    [TestCase("linear-eval", "--lr", "x", "--lr needs a number")]
+    [TestCase("linear-eval", "--lr", "x", "--lr needs a finite number >= 0")]
     [TestCase("knn", "--k", "0", "--k needs an integer >= 1")]
     [TestCase("knn", "--show", "-1", "--show needs an integer >= 0")]
     [TestCase("finetune", "--batch", "1", "--batch needs an integer >= 2")]
