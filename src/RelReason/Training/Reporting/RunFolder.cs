@@ -214,6 +214,31 @@ public sealed class RunFolder : IDisposable
         return found.OrderBy(c => c.Info.Step).ThenBy(c => c.Path, StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>
+    /// Closes the folder and removes a run that never started (its options or data were refused): log.txt,
+    /// metrics.jsonl, config.json, and the folder itself when nothing else is in it. Best effort: what cannot be
+    /// removed stays, and the failure that led here is the one reported.
+    /// </summary>
+    public void Discard()
+    {
+        Dispose();
+        try
+        {
+            foreach (string file in new[] { LogPath, MetricsPath, ConfigPath })
+            {
+                System.IO.File.Delete(file);
+            }
+            if (!Directory.EnumerateFileSystemEntries(Path).Any())
+            {
+                Directory.Delete(Path);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Leftovers of a run that never started are harmless; the start's own error matters.
+        }
+    }
+
     /// <summary>Closes metrics.jsonl and log.txt (everything written is already flushed).</summary>
     public void Dispose()
     {
