@@ -57,6 +57,12 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
             string file = Directory.Exists(Checkpoint)
                 ? System.IO.Path.Combine(Checkpoint, Training.Reporting.RunFolder.LastCheckpointName)
                 : Checkpoint;
+            if (!File.Exists(file))
+            {
+                throw new FileNotFoundException(Directory.Exists(Checkpoint)
+                    ? $"{file}: no checkpoint in this run folder (the run wrote none yet)"
+                    : $"{file}: no such checkpoint file or run folder", file);
+            }
             var info = Training.Checkpoints.Checkpoint.ReadInfo(file);
             if (Dataset == null && info.Dataset.Length > 0)
             {
