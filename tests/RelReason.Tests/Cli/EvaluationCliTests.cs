@@ -119,11 +119,12 @@ public class EvaluationCliTests : CliTestBase
     {
         string file = File("nowhere.safetensors");
         var run = CliRunner.Expect(1, ["linear-eval", "--checkpoint", file, .. Cpu]);
-        Assert.That(run.Error, Does.Contain(file));
+        Assert.That(run.Error, Does.Contain($"{file}: no such checkpoint file or run folder"));
 
         // A folder is a run folder: its last.safetensors is what is missing.
         var folder = CliRunner.Expect(1, ["linear-eval", "--checkpoint", Dir, .. Cpu]);
-        Assert.That(folder.Error, Does.Contain(Path.Combine(Dir, "last.safetensors")));
+        Assert.That(folder.Error, Does.Contain($"{Path.Combine(Dir, "last.safetensors")}: no checkpoint in this run " +
+            "folder"));
     }
 
     private static IEnumerable<TestCaseData> Damage()
@@ -228,6 +229,9 @@ public class EvaluationCliTests : CliTestBase
         using var file = SafetensorsFile.Open(saved);
         Assert.That(file["classifier.weight"].Shape, Is.EqualTo(new[] { 10, backbone.FeatureSize }));
         Assert.That(ChangedWeights(TinyCheckpoint, saved), Is.Not.Empty, "fine-tuning trains the backbone");
+
+        var resume = CliRunner.Expect(1, "pretrain", "--resume", saved);
+        Assert.That(resume.Error, Does.Contain($"{saved}: a fine-tuning checkpoint, not a pretraining one"));
     }
 
     [Test]

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
 using RelReason.Data.Preview;
+using RelReason.Tests.Data;
 using RelReason.Training.Checkpoints;
 
 namespace RelReason.Tests.Cli;
@@ -172,6 +173,26 @@ public class OutputCliTests : CliTestBase
         var unnamed = CliRunner.Expect(2, "data", "fetch");
         Assert.That(unnamed.Error, Does.Contain("data fetch needs a dataset name: default, fashion-mnist,"));
         Assert.That(Directory.GetFileSystemEntries(Dir), Is.Empty);
+    }
+
+    [Test]
+    public void DataFetchFromABadMirrorFailsAndKeepsTheOldCopy()
+    {
+        using var server = new LoopbackHttpServer();
+        server.Serve("train-images-idx3-ubyte.gz", Encoding.ASCII.GetBytes("not the images"));
+        string root = File("root");
+        var fresh = CliRunner.Expect(1, "data", "fetch", "mnist", "--root", root, "--url", server.BaseUrl);
+        Assert.That(fresh.Error, Does.StartWith("relreason: ").And.Contain("train-images-idx3-ubyte.gz"));
+        Assert.That(server.Requests.Select(r => r.Path), Does.Contain("train-images-idx3-ubyte.gz"), "--url used");
+        Assert.That(Directory.Exists(Path.Combine(root, "mnist")), Is.False, "no half-fetched dataset");
+
+        string marker = Path.Combine(root, "mnist", "marker");
+        Directory.CreateDirectory(Path.GetDirectoryName(marker)!);
+        System.IO.File.WriteAllText(marker, "the old copy");
+        var present = CliRunner.Expect(0, "data", "fetch", "mnist", "--root", root, "--url", server.BaseUrl);
+        Assert.That(present.Out, Does.Contain($"mnist: already in {Path.Combine(root, "mnist")}"));
+        CliRunner.Expect(1, "data", "fetch", "mnist", "--root", root, "--url", server.BaseUrl, "--force");
+        Assert.That(System.IO.File.ReadAllText(marker), Is.EqualTo("the old copy"));
     }
 
     [Test]

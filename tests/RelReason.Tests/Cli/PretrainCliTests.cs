@@ -49,6 +49,29 @@ public class PretrainCliTests : CliTestBase
         Assert.That(json.GetProperty("linear_eval_accuracy").ValueKind, Is.EqualTo(JsonValueKind.Null));
     }
 
+    [TestCase(new string[0], "| steps      | 1 (5 per epoch, 1 epochs)")]
+    [TestCase(new[] { "--m", "16" }, "| steps      | 1 (3 per epoch, 1 epochs)")]
+    [TestCase(new[] { "--m", "16", "--drop-last" }, "| steps      | 1 (2 per epoch, 1 epochs)")]
+    [TestCase(new[] { "--size", "32" }, "28x28x1, views 32x32")]
+    [TestCase(new[] { "--split", "test" }, "| dataset    | default/test: 18 images")]
+    [TestCase(new[] { "--aggregation", "max" }, "| head       | max -> 256 -> 1")]
+    [TestCase(new[] { "--loss", "bce" }, "| loss       | binary cross-entropy")]
+    [TestCase(new[] { "--lr", "0.02" }, "| optimiser  | Adam, lr 0.02, constant")]
+    [TestCase(new[] { "--seed", "17" }, "| seed       | 17")]
+    [TestCase(new[] { "--k", "3", "--m", "4" }, "| K x M      | 3 x 4 = 12 views, 24 pairs per step")]
+    public void OptionsReachTheRun(string[] options, string configLine)
+    {
+        var run = CliRunner.Expect(0, Pretrain(Dir, "options", [.. Tiny.Options, "--epochs", "1", "--max-steps", "1",
+            .. options]));
+        Assert.That(run.Out, Does.Contain(configLine));
+        // The checkpoint carries the same configuration (what --resume and the evaluations read back).
+        var (stored, _, _) = PretrainSession.ReadResumePoint(File("options"));
+        var config = JsonSerializer.Deserialize(System.IO.File.ReadAllBytes(Path.Combine(File("options"),
+            "config.json")), TrainingJson.Default.PretrainOptions);
+        Assert.That(stored, Is.EqualTo(config));
+        Assert.That(stored.DataPath, Is.EqualTo(Tiny.Path));
+    }
+
     [TestCase(0)]
     [TestCase(3)]
     public void EpochCheckpointsAreKeptAtEachQuarterOfTheEpochs(int checkpointEvery)
@@ -129,6 +152,36 @@ public class PretrainCliTests : CliTestBase
             "conv4", "--max-steps", "3"]);
         Assert.That(run.Out, Does.Contain("resuming after step 2"));
         Assert.That(Metrics(folder).Select(m => m.Step), Is.EqualTo(new long[] { 1, 2, 3 }));
+    }
+
+    [Test]
+    public void ResumeFindsMovedDataThroughDataPath()
+    {
+        string data = File("data");
+        Directory.CreateDirectory(data);
+        foreach (string f in Directory.GetFiles(Tiny.Path))
+        {
+            System.IO.File.Copy(f, Path.Combine(data, Path.GetFileName(f)));
+        }
+        CliRunner.Expect(0, Pretrain(Dir, "moved", "--data-path", data, "--epochs", "1", "--max-steps", "2"));
+        Directory.Move(data, File("elsewhere"));
+
+        var lost = CliRunner.Expect(1, "pretrain", "--resume", File("moved"), "--max-steps", "3");
+        Assert.That(lost.Error, Does.Contain($"dataset 'default' is not in {data}"));
+        var found = CliRunner.Expect(0, "pretrain", "--resume", File("moved"), "--max-steps", "3", "--data-path",
+            File("elsewhere"));
+        Assert.That(found.Out, Does.Contain("resuming after step 2"));
+        Assert.That(Metrics(File("moved")).Select(m => m.Step), Is.EqualTo(new long[] { 2, 3 }));
+    }
+
+    [TestCase("--data-path", "missing", "dataset 'default' is not in")]
+    [TestCase("--m", "64", "not one batch of M=64 with --drop-last")]
+    public void AStartThatFailsLeavesNoRunFolder(string option, string value, string message)
+    {
+        string given = option == "--data-path" ? File(value) : value;
+        var run = CliRunner.Expect(1, Pretrain(Dir, "failed", [.. Tiny.Options, "--drop-last", option, given]));
+        Assert.That(run.Error, Does.Contain(message));
+        Assert.That(Directory.Exists(File("failed")), Is.False);
     }
 
     [Test]
