@@ -1,124 +1,114 @@
-"""Time one full CPU training step of Conv-4 + relation head in PyTorch, as a yardstick for the C# engine.
+"""Times the relational-reasoning training step of METHOD.md 1 in PyTorch (CPU), for comparison with
+`relreason bench`: the same backbones (tests/reference/models.py), pair construction, head, focal or BCE loss and
+one Adam step per iteration, on synthetic views of the same shape.
 
-One step = zero_grad, backbone forward over K*M views (train mode), pair construction (METHOD 1.2), head, loss,
-backward, Adam step (lr 1e-3). Data loading and augmentation are not timed: the views are a fixed random tensor.
+    /usr/bin/python3 benchmarks/compare/torch_step.py --backbone resnet32 --size 32 --channels 3 --k 4 --m 32
 
-    /usr/bin/python3 benchmarks/compare/torch_step.py                       # K = 4 and 16, table
-    /usr/bin/python3 benchmarks/compare/torch_step.py --json                # one JSON object per line
-    LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/blas /usr/bin/python3 ...      # force the reference BLAS
-
-See README.md beside this file for which BLAS torch picks up and recorded numbers.
+Run it with Debian's interpreter (/usr/bin/python3 has torch); it prints the same table row as `relreason bench`
+and, with --json, one JSON object as the last line.
 """
 
 import argparse
 import json
 import os
-import platform
+import resource
 import statistics
 import sys
 import time
 
-
-def parse_args():
-    parser = argparse.ArgumentParser(description="PyTorch CPU step time of Conv-4 + relation head")
-    parser.add_argument("--m", type=int, default=64, help="images per batch (M)")
-    parser.add_argument("--k", type=int, nargs="+", default=[4, 16], help="views per image (K), one run each")
-    parser.add_argument("--size", type=int, default=32, help="image side")
-    parser.add_argument("--channels", type=int, default=1, help="input channels")
-    parser.add_argument("--loss", choices=["bce", "focal"], default="focal")
-    parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads and OPENBLAS_NUM_THREADS")
-    parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
-    parser.add_argument("--steps", type=int, default=20, help="timed steps")
-    parser.add_argument("--json", action="store_true", help="print one JSON object per configuration")
-    return parser.parse_args()
-
-
-ARGS = parse_args()
-# OpenBLAS reads its thread count when the library loads, i.e. when torch is imported.
-os.environ.setdefault("OPENBLAS_NUM_THREADS", str(ARGS.threads))
+# libgomp's worker threads spin while they wait for work. On a machine with more runnable threads than cores (a
+# shared one) the spinning threads steal the cores the working ones need, and a step takes 4-6 times longer than
+# with sleeping waits (measured: ResNet-34 64x64, K=2 M=8, 6.3-9.0 s ACTIVE vs 1.2-1.5 s PASSIVE at load 13 on 2
+# cores). It must be set before torch loads the OpenMP runtime; pass OMP_WAIT_POLICY=ACTIVE to measure spinning.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch  # noqa: E402
+from torch import nn  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "reference"))
-import models  # noqa: E402
-import relation  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "reference"))
 
+import models  # noqa: E402  (the reference architectures, with RelReason's state-dict names)
+import relation  # noqa: E402  (pair construction and losses of METHOD 1.2-1.4)
 
-def loaded_blas():
-    """Paths of the BLAS libraries mapped into this process (which libblas.so.3 the loader resolved)."""
-    paths = set()
-    with open("/proc/self/maps", encoding="utf-8") as maps:
-        for line in maps:
-            path = line.split()[-1] if len(line.split()) >= 6 else ""
-            if "blas" in os.path.basename(path) or "lapack" in os.path.basename(path):
-                paths.add(os.path.realpath(path))
-    return sorted(paths)
+BACKBONES = ["conv4", "resnet8", "resnet20", "resnet32", "resnet56", "resnet18", "resnet34"]
 
 
-def matmul_gflops(n=1024, repeats=5):
-    """Best-of float32 n x n matmul throughput: goes through the BLAS sgemm that nn.Linear uses."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    torch.mm(a, b)
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        torch.mm(a, b)
-        best = min(best, time.perf_counter() - start)
-    return 2.0 * n ** 3 / best / 1e9
-
-
-def time_steps(k):
-    torch.manual_seed(0)
-    backbone = models.Conv4(ARGS.channels)
-    head = models.relation_head(backbone.feature_dim)
-    optimizer = torch.optim.Adam(
-        [{"params": backbone.parameters()}, {"params": head.parameters()}], lr=1e-3)
-    views = torch.randn(k * ARGS.m, ARGS.channels, ARGS.size, ARGS.size)
-    loss_fn = relation.LOSSES[ARGS.loss]
-    backbone.train()
-    head.train()
-    times = []
-    for step in range(ARGS.warmup + ARGS.steps):
-        start = time.perf_counter()
-        optimizer.zero_grad(set_to_none=True)
-        pairs, targets = relation.build_pairs(backbone(views), k)
-        loss = loss_fn(head(pairs).squeeze(1), targets)
-        loss.backward()
-        optimizer.step()
-        elapsed = time.perf_counter() - start
-        if step >= ARGS.warmup:
-            times.append(elapsed * 1e3)
-    times.sort()
-    median = statistics.median(times)
-    p90 = times[min(len(times) - 1, int(round(0.9 * (len(times) - 1))))]
-    return {"backbone": "conv4", "M": ARGS.m, "K": k, "views": k * ARGS.m, "pairs": ARGS.m * k * (k - 1),
-            "input": f"{ARGS.channels}x{ARGS.size}x{ARGS.size}", "loss": ARGS.loss, "threads": ARGS.threads,
-            "warmup": ARGS.warmup, "steps": ARGS.steps, "min_ms": round(times[0], 2), "median_ms": round(median, 2), "p90_ms": round(p90, 2),
-            "views_per_s": round(k * ARGS.m / (median / 1e3), 1), "final_loss": round(loss.item(), 5)}
+def build(name, channels, stem):
+    backbone = models.build_backbone(name, channels)
+    if stem == "small":
+        if name not in ("resnet18", "resnet34"):
+            raise SystemExit(f"--stem applies to resnet18 and resnet34 only, not {name}")
+        # The engine's "small" stem: conv 3x3 stride 1 pad 1, no max pool (a departure from the reference).
+        backbone.conv1 = nn.Conv2d(channels, 64, 3, stride=1, padding=1, bias=False)
+        models.he_fan_out_normal_(backbone.conv1)
+        backbone.maxpool = nn.Identity()
+    return backbone
 
 
 def main():
-    torch.set_num_threads(ARGS.threads)
-    blas = loaded_blas()
-    gflops = matmul_gflops()
-    env = {"torch": torch.__version__, "blas_libraries": blas, "sgemm_1024_gflops": round(gflops, 1),
-           "torch_threads": torch.get_num_threads(), "openblas_threads_env": os.environ.get("OPENBLAS_NUM_THREADS"),
-           "ld_library_path": os.environ.get("LD_LIBRARY_PATH", ""), "cpu": platform.processor() or platform.machine(),
-           "mkldnn": torch.backends.mkldnn.is_available()}
-    if not ARGS.json:
-        print(f"torch {env['torch']}, {env['torch_threads']} threads, mkldnn {env['mkldnn']}")
-        print(f"BLAS mapped: {', '.join(blas) or 'none found'}")
-        print(f"sgemm 1024^3: {gflops:.1f} GFLOP/s")
-        print(f"{'K':>3} {'M':>4} {'views':>6} {'pairs':>7} {'min ms':>8} {'median ms':>10} {'p90 ms':>9} "
-              f"{'views/s':>9}")
-    for k in ARGS.k:
-        row = time_steps(k)
-        if ARGS.json:
-            print(json.dumps({**row, **env}))
-        else:
-            print(f"{row['K']:>3} {row['M']:>4} {row['views']:>6} {row['pairs']:>7} {row['min_ms']:>8.1f} "
-                  f"{row['median_ms']:>10.1f} "
-                  f"{row['p90_ms']:>9.1f} {row['views_per_s']:>9.1f}")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backbone", default="conv4", choices=BACKBONES)
+    parser.add_argument("--stem", choices=["imagenet", "small"], default=None,
+                        help="stem of resnet18/resnet34 (default: imagenet, the reference)")
+    parser.add_argument("--k", type=int, default=16, help="views per image (K)")
+    parser.add_argument("--m", type=int, default=64, help="images per step (M)")
+    parser.add_argument("--size", type=int, default=32, help="input side in pixels")
+    parser.add_argument("--channels", type=int, default=1, help="input channels")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="torch intra-op threads")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed steps first")
+    parser.add_argument("--steps", type=int, default=10, help="timed steps")
+    parser.add_argument("--loss", choices=sorted(relation.LOSSES), default="focal")
+    parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    args = parser.parse_args()
+    if args.k < 2 or args.m < 2:
+        raise SystemExit("--k and --m must be at least 2")
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(1)
+    backbone = build(args.backbone, args.channels, args.stem)
+    head = models.relation_head(backbone.feature_dim)
+    backbone.train()
+    head.train()
+    optimizer = torch.optim.Adam([{"params": backbone.parameters()}, {"params": head.parameters()}], lr=1e-3)
+    loss_fn = relation.LOSSES[args.loss]
+    views = torch.randn(args.k * args.m, args.channels, args.size, args.size)
+
+    times = []
+    for i in range(args.warmup + args.steps):
+        start = time.perf_counter()
+        optimizer.zero_grad(set_to_none=False)
+        features = backbone(views)
+        pairs, targets = relation.build_pairs(features, args.k)
+        value = loss_fn(head(pairs).squeeze(1), targets)
+        value.backward()
+        optimizer.step()
+        value.item()
+        if i >= args.warmup:
+            times.append((time.perf_counter() - start) * 1000)
+
+    times.sort()
+    median = statistics.median(times)
+    p90 = times[min(len(times) - 1, max(0, -(-9 * len(times) // 10) - 1))]
+    views_per_second = args.k * args.m / (median / 1000)
+    params = sum(p.numel() for p in backbone.parameters()) + sum(p.numel() for p in head.parameters())
+    label = args.backbone if args.stem in (None, "imagenet") else f"{args.backbone}-{args.stem}"
+    device = (f"torch {torch.__version__} cpu ({torch.get_num_threads()} threads, "
+              f"mkldnn {'on' if torch.backends.mkldnn.is_available() else 'off'}, "
+              f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']})")
+    shape = f"{args.channels}x{args.size}x{args.size}"
+    print("| backbone | params | K  | M  | input      | device | threads | median ms | p90 ms | views/s |")
+    print(f"| {label:<8} | {params:6} | {args.k:2} | {args.m:2} | {shape:<10} | torch  | {args.threads:7} | "
+          f"{median:9.1f} | {p90:6.1f} | {views_per_second:7.0f} |")
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"backend: {device}; peak process memory {peak_mib:.0f} MiB")
+    if args.json:
+        print(json.dumps({"backbone": label, "parameters": params, "k": args.k, "m": args.m,
+                          "input_shape": [args.channels, args.size, args.size], "device": "torch-cpu",
+                          "threads": args.threads, "median_ms": median, "p90_ms": p90,
+                          "views_per_second": views_per_second,
+                          "peak_process_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                          "backend": device}))
 
 
 if __name__ == "__main__":

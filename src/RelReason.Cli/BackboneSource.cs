@@ -28,6 +28,18 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
         args.Int("seed", 1, "seed of the classifier / random-init backbone"),
         args.OptionalString("plots", "folder for PNG plots (default: the checkpoint's run folder)"));
 
+    /// <summary>
+    /// A usage error unless the factory knows <paramref name="name"/>: one of its names, or a stem-taking ResNet
+    /// with its stem spelled in ("resnet18-small", as checkpoints name it).
+    /// </summary>
+    internal static string CheckBackboneName(string name)
+    {
+        int dash = name.IndexOf('-');
+        bool spelled = dash > 0 && BackboneFactory.StemNames.Contains(name[..dash]) &&
+            BackboneFactory.Stems.Contains(name[(dash + 1)..]);
+        return spelled ? name : ArgReader.OneOf("backbone", name, BackboneFactory.Names);
+    }
+
     /// <summary>Usage errors (exit 2) before any backend, file or dataset is touched.</summary>
     internal void Check()
     {
@@ -35,7 +47,7 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
         {
             throw new UsageException("give either --checkpoint PATH or --random-init");
         }
-        ArgReader.OneOf("backbone", Backbone, BackboneFactory.Names);
+        CheckBackboneName(Backbone);
         ArgReader.OneOf("device", Device, ArgReader.Devices);
         if (Dataset != null)
         {

@@ -2,9 +2,19 @@ using System.Text.Json.Serialization;
 
 namespace RelReason.Cli;
 
+/// <summary>One `relreason bench` run. Times exclude warm-up steps and the backend's start-up.</summary>
+/// <param name="PeakTensorBytes">High-water mark of backend memory in use during the timed steps (on the GPU,
+/// the pool's blocks in use; not its cache).</param>
+/// <param name="Timing">"cuda events" (GPU stream time) or "stopwatch".</param>
+/// <param name="StartupMs">Opening the backend: context, libraries and <paramref name="ModuleLoadMs"/>.</param>
+/// <param name="ModuleLoadMs">Loading (JIT-compiling) the PTX modules; 0 on the CPU.</param>
+/// <param name="AugmentMedianMs">The augmentation op alone for K*M views (0 when not measured).</param>
+/// <param name="AugmentViewsPerSecond">Views per second of the augmentation op alone.</param>
+/// <param name="DeviceUsedBytes">GPU memory in use by all clients after the run (cuMemGetInfo); 0 on the CPU.</param>
 public sealed record BenchResult(string Backbone, long Parameters, int K, int M, int[] InputShape, string Device,
     int Threads, double MedianMs, double P90Ms, double ViewsPerSecond, long PeakTensorBytes, long PeakProcessBytes,
-    string Backend);
+    string Backend, string Timing, double StartupMs, double ModuleLoadMs, double AugmentMedianMs,
+    double AugmentViewsPerSecond, long DeviceUsedBytes);
 
 /// <summary>
 /// `pretrain --json`. FinalLoss and PairAccuracy are the means of the last logging interval (null when the run

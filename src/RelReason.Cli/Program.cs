@@ -16,6 +16,8 @@ public static class Program
           embed        write a split's features (.safetensors or .npy)
           data         fetch, describe and preview datasets
           bench        time training steps on synthetic views
+          info         devices and libraries: CPU, OpenBLAS, GPU, driver, cuBLAS, cuDNN
+          selftest     the CUDA backend against the CPU backend (exit 0 pass, 1 fail, 3 no GPU)
         """;
 
     public static int Main(string[] args)
@@ -37,6 +39,8 @@ public static class Program
                 "knn" => KnnCommand.Run(rest),
                 "finetune" => FineTuneCommand.Run(rest),
                 "embed" => EmbedCommand.Run(rest),
+                "info" => InfoCommand.Run(rest),
+                "selftest" => SelfTestCommand.Run(rest),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using RelReason.Backends;
+using RelReason.Backends.Cuda;
 using RelReason.Nn;
 using RelReason.Tensors;
 using RelReason.Training;
@@ -12,6 +13,8 @@ internal static class BenchCommand
     internal static int Run(ArgReader args)
     {
         string backboneName = args.String("backbone", "conv4", "backbone: " + string.Join(", ", BackboneFactory.Names));
+        string? stem = args.OptionalString("stem",
+            $"stem of {string.Join("/", BackboneFactory.StemNames)}: {string.Join(" or ", BackboneFactory.Stems)}");
         int k = args.Int("k", 16, "views per image (K)", 2);
         int m = args.Int("m", 64, "images per step (M)", 2);
         int size = args.Int("size", 32, "input side in pixels", 1);
@@ -30,7 +33,7 @@ internal static class BenchCommand
             return 0;
         }
         args.Done();
-        ArgReader.OneOf("backbone", backboneName, BackboneFactory.Names);
+        BackboneSource.CheckBackboneName(backboneName);
         ArgReader.OneOf("device", device, ArgReader.Devices);
         var loss = lossName switch
         {
@@ -39,9 +42,22 @@ internal static class BenchCommand
             _ => throw new UsageException($"--loss must be bce or focal, got '{lossName}'"),
         };
 
+        // Start-up (context, libraries, PTX JIT) is reported on its own and kept out of the step times.
+        long startup = Stopwatch.GetTimestamp();
         using var baseBackend = BackendFactory.Create(device, threads, Console.Error.WriteLine);
+        double startupMs = Stopwatch.GetElapsedTime(startup).TotalMilliseconds;
+        double moduleLoadMs = (baseBackend as CudaBackend)?.ModuleLoadMilliseconds ?? 0;
         var backend = profile ? new ProfilingBackend(baseBackend) : baseBackend;
-        var backbone = BackboneFactory.Create(backboneName, backend, channels, seed: 1);
+        using var timer = BackendTimer.For(baseBackend);
+        Backbone backbone;
+        try
+        {
+            backbone = BackboneFactory.Create(backboneName, backend, channels, seed: 1, stem);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
         var head = new RelationHead(backend, backbone.FeatureSize, Aggregation.Cat, seed: 2);
         using var optimizer = new Adam(backend,
             [new ParamGroup("backbone", backbone.Parameters().ToList(), 1e-3f),
@@ -58,27 +74,38 @@ internal static class BenchCommand
                 BackendFactory.ResetPeak(baseBackend);
                 (backend as ProfilingBackend)?.Reset();
             }
-            var sw = Stopwatch.StartNew();
+            timer.Start();
             step.Run(views, k);
-            backend.Synchronize();
+            double ms = timer.Stop();
             if (i >= warmup)
             {
-                times.Add(sw.Elapsed.TotalMilliseconds);
+                times.Add(ms);
             }
         }
         times.Sort();
         double median = Percentile(times, 0.5), p90 = Percentile(times, 0.9);
         double viewsPerSecond = k * m / (median / 1000);
         long peak = BackendFactory.PeakBytes(baseBackend);
-        var result = new BenchResult(backboneName, backbone.ParameterCount + head.ParameterCount, k, m,
+        long deviceUsed = (baseBackend as CudaBackend)?.DeviceMemoryUsedBytes ?? 0;
+        var augment = BenchAugmentation.Measure(baseBackend, timer, k, m, size, channels, warmup, steps);
+        string label = backbone.ArchitectureName;
+        var result = new BenchResult(label, backbone.ParameterCount + head.ParameterCount, k, m,
             [channels, size, size], backend.Name, threads, median, p90, viewsPerSecond, peak,
-            Process.GetCurrentProcess().PeakWorkingSet64, backend.Description);
+            Process.GetCurrentProcess().PeakWorkingSet64, backend.Description, timer.Method, startupMs, moduleLoadMs,
+            augment?.MedianMs ?? 0, augment?.ViewsPerSecond ?? 0, deviceUsed);
 
         Console.WriteLine($"| backbone | params | K  | M  | input      | device | threads | median ms | p90 ms | views/s |");
-        Console.WriteLine($"| {backboneName,-8} | {result.Parameters,6} | {k,2} | {m,2} | " +
+        Console.WriteLine($"| {label,-8} | {result.Parameters,6} | {k,2} | {m,2} | " +
             $"{channels}x{size}x{size,-6} | {backend.Name,-6} | {threads,7} | {median,9:F1} | {p90,6:F1} | " +
             $"{viewsPerSecond,7:F0} |");
-        Console.WriteLine($"backend: {backend.Description}; peak tensor memory {peak / 1048576.0:F1} MiB");
+        Console.WriteLine($"backend: {backend.Description}; peak tensor memory {peak / 1048576.0:F1} MiB" +
+            (deviceUsed > 0 ? $" (device in use now, all clients: {deviceUsed / 1048576.0:F0} MiB)" : ""));
+        Console.WriteLine($"timing: {timer.Method}, {steps} steps after {warmup} warm-up; start-up " +
+            $"{startupMs:F0} ms (module load/JIT {moduleLoadMs:F0} ms), not in the step times");
+        Console.WriteLine(augment is { } a
+            ? $"augmentation alone: {a.MedianMs:F2} ms for {k * m} views, {a.ViewsPerSecond:F0} views/s " +
+              $"({(baseBackend is CudaBackend ? "kernels/augment.cu" : $"C# augmenter, {threads} threads")})"
+            : $"augmentation alone: not measured ({channels} channels; it needs 1 or 3)");
         if (backend is ProfilingBackend prof)
         {
             double total = prof.Totals.Sum(t => t.Ms);

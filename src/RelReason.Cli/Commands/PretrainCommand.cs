@@ -10,28 +10,33 @@ namespace RelReason.Cli.Commands;
 /// <summary>`relreason pretrain`: relational-reasoning pretraining into a run folder, with resume.</summary>
 internal static class PretrainCommand
 {
-    // The reference's K=32, M=64 and 200 epochs take days on a laptop CPU; these defaults finish in minutes.
+    // The reference's K=32 and 200 epochs take days on a laptop CPU; on the CPU these defaults finish in minutes.
+    // On a GPU the reference's values are the defaults.
     private const int CpuDefaultK = 4;
-    private const int CpuDefaultM = 64;
     private const int CpuDefaultEpochs = 20;
+    private const int ReferenceK = 32;
+    private const int ReferenceM = 64;
+    private const int ReferenceEpochs = 200;
 
     internal static int Run(ArgReader args)
     {
         var d = new PretrainOptions();
         string? dataset = args.OptionalString("data", "dataset name (default: the shipped Fashion-MNIST subset)");
         string? resume = args.OptionalString("resume", "continue the run in this folder (or from this checkpoint)");
-        int? k = args.OptionalInt("k", $"augmented views per image (default {CpuDefaultK} on the CPU; the reference: 32)", 2);
-        int? m = args.OptionalInt("m", $"images per step (default {CpuDefaultM})", 2);
-        int? epochs = args.OptionalInt("epochs", $"epochs (default {CpuDefaultEpochs} on the CPU; the reference: 200)", 1);
+        int? k = args.OptionalInt("k",
+            $"augmented views per image (default {ReferenceK} on a GPU as in the reference, {CpuDefaultK} on the CPU)", 2);
+        int? m = args.OptionalInt("m", $"images per step (default {ReferenceM})", 2);
+        int? epochs = args.OptionalInt("epochs",
+            $"epochs (default {ReferenceEpochs} on a GPU as in the reference, {CpuDefaultEpochs} on the CPU)", 1);
         var options = d with
         {
             Dataset = dataset ?? d.Dataset,
             DataPath = args.OptionalString("data-path", "the dataset's folder, when not under the data root"),
             Split = args.String("split", dataset == "stl10" ? "unlabeled" : d.Split, "split to train on"),
             Backbone = args.String("backbone", d.Backbone, "backbone: " + string.Join(", ", BackboneFactory.Names)),
-            K = k ?? CpuDefaultK,
-            M = m ?? CpuDefaultM,
-            Epochs = epochs ?? CpuDefaultEpochs,
+            K = k ?? ReferenceK,
+            M = m ?? ReferenceM,
+            Epochs = epochs ?? ReferenceEpochs,
             LearningRate = (float)args.Double("lr", d.LearningRate, "Adam learning rate (constant)"),
             Loss = ParseLoss(args.String("loss", "focal", "bce or focal (gamma 2, alpha 0.5)")),
             Aggregation = ParseAggregation(args.String("aggregation", "cat", "pair aggregation: cat, sum, mean, max")),
@@ -97,7 +102,7 @@ internal static class PretrainCommand
                 CheckpointEvery = checkpointEvery ?? stored.CheckpointEvery,
             };
         }
-        ArgReader.OneOf("backbone", options.Backbone, BackboneFactory.Names);
+        BackboneSource.CheckBackboneName(options.Backbone);
         ArgReader.OneOf("data", options.Dataset, DatasetCatalog.All.Select(s => s.Name));
         ArgReader.OneOf("split", options.Split, DatasetCatalog.Describe(options.Dataset).Splits);
         ArgReader.OneOf("device", options.Device, ArgReader.Devices);
@@ -111,6 +116,12 @@ internal static class PretrainCommand
         }
 
         using var backend = BackendFactory.Create(options.Device, options.Threads, Console.Error.WriteLine);
+        if (resume == null && backend.Name == "cpu" && (k == null || epochs == null))
+        {
+            options = options with { K = k ?? CpuDefaultK, Epochs = epochs ?? CpuDefaultEpochs };
+            Console.Error.WriteLine($"on the CPU: K={options.K}, {options.Epochs} epochs by default (the reference: " +
+                $"K={ReferenceK}, {ReferenceEpochs} epochs; set --k and --epochs to change)");
+        }
         var bar = new StepBar();
         using var session = resume != null
             ? PretrainSession.Resume(options, PretrainSession.ReadResumePoint(resume).Checkpoint, backend, bar.Writer)

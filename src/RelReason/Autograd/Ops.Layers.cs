@@ -80,6 +80,38 @@ public static partial class Ops
         return y;
     }
 
+    /// <summary>
+    /// ReLU(BatchNorm(x)) as one op: one pass forward, and the ReLU's gate applied inside the batch-norm backward.
+    /// The batch-norm output is never materialised, which saves a full activation per layer.
+    /// </summary>
+    public static Tensor BatchNormRelu(Tape tape, Tensor x, Tensor gamma, Tensor beta, Tensor runMean, Tensor runVar,
+        bool training, double momentum, double eps)
+    {
+        if (!training)
+        {
+            var z = tape.Empty(x.Shape);
+            tape.Backend.BatchNormForwardInference(x, gamma, beta, z, runMean, runVar, eps);
+            tape.Backend.ReluForward(z, z);
+            return z;
+        }
+        var y = tape.Empty(x.Shape);
+        int c = checked((int)gamma.Length);
+        var mean = tape.Empty(c);
+        var invStd = tape.Empty(c);
+        tape.Backend.BatchNormReluForwardTraining(x, gamma, beta, y, runMean, runVar, mean, invStd, momentum, eps);
+        if (tape.Needs(x, gamma, beta))
+        {
+            tape.Record("batchnorm_relu", y, () =>
+            {
+                var (dx, b) = x.RequiresGrad ? tape.GradOf(x) : (tape.Empty(x.Shape), 0f);
+                var dGamma = gamma.RequiresGrad ? ZeroedGradOf(tape, gamma) : Scratch(tape, c);
+                var dBeta = beta.RequiresGrad ? ZeroedGradOf(tape, beta) : Scratch(tape, c);
+                tape.Backend.BatchNormReluBackward(x, y, y.Grad!, gamma, mean, invStd, dx, dGamma, dBeta, b);
+            });
+        }
+        return y;
+    }
+
     /// <summary>The gradient of x ready for a backward that only accumulates (zeroed when it is new).</summary>
     private static Tensor ZeroedGradOf(Tape tape, Tensor x)
     {
@@ -228,14 +260,9 @@ public static partial class Ops
         {
             tape.Record("reshape", y, () =>
             {
-                if (x.Grad == null)
-                {
-                    x.Grad = tape.Own(y.Grad!.Reshape(x.Shape.Dims.ToArray()));
-                }
-                else
-                {
-                    tape.Backend.Accumulate(y.Grad!, x.Grad, 1f);
-                }
+                // A copy, not a view of y's gradient: the tape frees that as soon as this backward returns.
+                var (dx, beta) = tape.GradOf(x);
+                tape.Backend.Accumulate(y.Grad!, dx, beta);
             });
         }
         return y;

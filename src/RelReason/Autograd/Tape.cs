@@ -11,8 +11,8 @@ namespace RelReason.Autograd;
 /// </summary>
 public sealed class Tape : IDisposable
 {
-    private readonly List<(string Op, Action Backward)> _entries = [];
-    private readonly List<Tensor> _owned = [];
+    private readonly List<(string Op, Tensor Output, Action Backward)> _entries = [];
+    private readonly HashSet<Tensor> _owned = new(ReferenceEqualityComparer.Instance);
     private bool _backwardDone;
 
     public Tape(IBackend backend, bool record = true)
@@ -58,7 +58,7 @@ public sealed class Tape : IDisposable
     public void Record(string op, Tensor output, Action backward)
     {
         output.RequiresGrad = true;
-        _entries.Add((op, backward));
+        _entries.Add((op, output, backward));
     }
 
     /// <summary>
@@ -92,7 +92,16 @@ public sealed class Tape : IDisposable
         _backwardDone = true;
         for (int i = _entries.Count - 1; i >= 0; i--)
         {
-            _entries[i].Backward();
+            var (_, output, backward) = _entries[i];
+            backward();
+            // The op that made this output was its gradient's only reader: the memory goes back to the pool now,
+            // so at most a few activation gradients are alive at once instead of one per activation.
+            if (output.Grad is { } g && _owned.Contains(g))
+            {
+                output.Grad = null;
+                _owned.Remove(g);
+                g.Dispose();
+            }
         }
     }
 

@@ -47,20 +47,26 @@ public static class BackendFactory
     /// <summary>Starts a new peak-memory measurement where the backend tracks it.</summary>
     public static void ResetPeak(IBackend backend)
     {
-        if (backend is CpuBackend cpu)
+        switch (backend)
         {
-            cpu.Pool.ResetPeak();
+            case CpuBackend cpu:
+                cpu.Pool.ResetPeak();
+                break;
+            case CudaBackend cuda:
+                cuda.ResetPeakMemory();
+                break;
         }
     }
 
     /// <summary>
-    /// Bytes of backend memory in use at its peak since the last reset, where the backend tracks it. The CUDA
-    /// backend reports what its pool holds now (live plus cached), an upper bound of the step's peak.
+    /// The high-water mark of backend memory in use since the last reset, where the backend tracks it: tensor
+    /// storage on the CPU; on the GPU every block the backend's pool handed out (tensors, index lists, scratch,
+    /// cuDNN workspace), not the free blocks it caches.
     /// </summary>
     public static long PeakBytes(IBackend backend) => backend switch
     {
         CpuBackend cpu => cpu.Pool.PeakBytes,
-        CudaBackend cuda => cuda.MemoryInUse.Live + cuda.MemoryInUse.Cached,
+        CudaBackend cuda => cuda.PeakMemoryBytes,
         _ => 0,
     };
 }

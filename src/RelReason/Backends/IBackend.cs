@@ -1,3 +1,4 @@
+using RelReason.Data.Augmentation;
 using RelReason.Tensors;
 
 namespace RelReason.Backends;
@@ -84,6 +85,29 @@ public interface IBackend : IDisposable
     void BatchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dx,
         Tensor dGamma, Tensor dBetaParam, float dxBeta);
 
+    /// <summary>
+    /// Training-mode batch norm followed by ReLU (the conv -> BN -> ReLU of every backbone), in one pass where the
+    /// backend can; y is the ReLU output. Same numbers as the two ops in sequence.
+    /// </summary>
+    void BatchNormReluForwardTraining(Tensor x, Tensor gamma, Tensor betaParam, Tensor y, Tensor runMean,
+        Tensor runVar, Tensor saveMean, Tensor saveInvStd, double momentum, double eps)
+    {
+        BatchNormForwardTraining(x, gamma, betaParam, y, runMean, runVar, saveMean, saveInvStd, momentum, eps);
+        ReluForward(y, y);
+    }
+
+    /// <summary>
+    /// Backward of <see cref="BatchNormReluForwardTraining"/>: dy is the gradient of the ReLU output y; the ReLU's
+    /// gate (y &gt; 0) is applied on the fly where the backend can. dgamma and dbeta accumulate, dx uses dxBeta.
+    /// </summary>
+    void BatchNormReluBackward(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+        Tensor dx, Tensor dGamma, Tensor dBetaParam, float dxBeta)
+    {
+        using var gated = Empty(dy.Shape);
+        ReluBackward(y, dy, gated, 0f);
+        BatchNormBackward(x, gated, gamma, saveMean, saveInvStd, dx, dGamma, dBetaParam, dxBeta);
+    }
+
     // ---- pooling -----------------------------------------------------------------------------------
 
     /// <summary>Average pooling, zero padding counted in the divisor (PyTorch count_include_pad=True).</summary>
@@ -139,6 +163,17 @@ public interface IBackend : IDisposable
     /// loss[0] = mean loss, loss[1] = number of rows whose argmax equals the label, and dLogits.
     /// </summary>
     void SoftmaxCrossEntropy(Tensor logits, Tensor labels, Tensor loss, Tensor dLogits);
+
+    // ---- augmentation ------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The K augmented views of a batch of M images: views[k*M + m] (augmentation-major) is view k of dataset image
+    /// imageIds[m] under (seed, epoch), rendered by <paramref name="augmenter"/>'s pipeline from
+    /// <paramref name="images"/>, host bytes [M, H, W, C] that a device backend copies up once. views is
+    /// [K*M, C, S, S]. Every backend gives the same bits as <see cref="Augmenter.RenderView"/>.
+    /// </summary>
+    void AugmentViews(Augmenter augmenter, ReadOnlySpan<byte> images, ReadOnlySpan<int> imageIds, int seed,
+        int epoch, int k, Tensor views);
 
     // ---- optimisers (PyTorch update rules), one call per parameter -------------------------------
 

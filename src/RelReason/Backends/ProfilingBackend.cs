@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using RelReason.Data.Augmentation;
 using RelReason.Tensors;
 
 namespace RelReason.Backends;
@@ -27,6 +28,12 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
     {
         long start = Stopwatch.GetTimestamp();
         body();
+        Record(op, start);
+    }
+
+    /// <summary>Waits for the op that started at <paramref name="start"/> and adds its time to the totals.</summary>
+    private void Record(string op, long start)
+    {
         inner.Synchronize();
         double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         var (total, calls) = _totals.GetValueOrDefault(op);
@@ -94,6 +101,16 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
         Time(x.Shape.Rank == 2 ? "batch norm 1d backward" : "batch norm 2d backward", () => inner.BatchNormBackward(x,
             dy, gamma, saveMean, saveInvStd, dx, dGamma, dBetaParam, dxBeta));
 
+    public void BatchNormReluForwardTraining(Tensor x, Tensor gamma, Tensor betaParam, Tensor y, Tensor runMean,
+        Tensor runVar, Tensor saveMean, Tensor saveInvStd, double momentum, double eps) =>
+        Time("batch norm + relu", () => inner.BatchNormReluForwardTraining(x, gamma, betaParam, y, runMean, runVar,
+            saveMean, saveInvStd, momentum, eps));
+
+    public void BatchNormReluBackward(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+        Tensor dx, Tensor dGamma, Tensor dBetaParam, float dxBeta) =>
+        Time("batch norm + relu backward", () => inner.BatchNormReluBackward(x, y, dy, gamma, saveMean, saveInvStd, dx,
+            dGamma, dBetaParam, dxBeta));
+
     public void AvgPoolForward(Tensor x, Tensor y, PoolGeometry p) => Time("avg pool", () => inner.AvgPoolForward(x, y, p));
 
     public void AvgPoolBackward(Tensor dy, Tensor dx, PoolGeometry p, float beta) =>
@@ -127,6 +144,15 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
 
     public void SoftmaxCrossEntropy(Tensor logits, Tensor labels, Tensor loss, Tensor dLogits) =>
         Time("cross-entropy", () => inner.SoftmaxCrossEntropy(logits, labels, loss, dLogits));
+
+    public void AugmentViews(Augmenter augmenter, ReadOnlySpan<byte> images, ReadOnlySpan<int> imageIds, int seed,
+        int epoch, int k, Tensor views)
+    {
+        // Spans cannot be captured by Time's lambda.
+        long start = Stopwatch.GetTimestamp();
+        inner.AugmentViews(augmenter, images, imageIds, seed, epoch, k, views);
+        Record("augment views", start);
+    }
 
     public void AdamStep(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
         float weightDecay, int step) =>

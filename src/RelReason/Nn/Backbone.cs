@@ -40,12 +40,15 @@ public abstract class Backbone : Module
         {
             throw new ArgumentException(
                 $"{ArchitectureName}: input {x.Shape[2]}x{x.Shape[3]} is smaller than its total stride allows " +
-                $"(at least {MinInputSize}x{MinInputSize})");
+                $"(at least {MinInputSize}x{MinInputSize}){InputSizeHint}");
         }
         return ForwardFeatures(tape, x);
     }
 
     protected abstract Tensor ForwardFeatures(Tape tape, Tensor x);
+
+    /// <summary>Appended to the too-small-input error: how to accept smaller inputs, when there is a way.</summary>
+    protected virtual string InputSizeHint => "";
 }
 
 /// <summary>
@@ -80,8 +83,7 @@ public sealed class Conv4 : Backbone
         for (int i = 0; i < 4; i++)
         {
             h = _blocks[i].Conv.Forward(tape, h);
-            h = _blocks[i].Bn.Forward(tape, h);
-            h = Ops.Relu(tape, h);
+            h = _blocks[i].Bn.ForwardRelu(tape, h);
             h = i < 3 ? Ops.AvgPool2d(tape, h, 2, 2) : Ops.GlobalAvgPool(tape, h);
         }
         return h;

@@ -64,6 +64,16 @@ public sealed class BatchNorm : Module
         return Ops.BatchNorm(tape, x, Weight, Bias, RunningMean, RunningVar, IsTraining, Momentum, Eps);
     }
 
+    /// <summary>ReLU(this(x)) fused (<see cref="Ops.BatchNormRelu"/>): the numbers of the two in sequence.</summary>
+    public Tensor ForwardRelu(Tape tape, Tensor x)
+    {
+        if (IsTraining)
+        {
+            NumBatchesTracked++;
+        }
+        return Ops.BatchNormRelu(tape, x, Weight, Bias, RunningMean, RunningVar, IsTraining, Momentum, Eps);
+    }
+
     protected override IEnumerable<(string Name, Func<long> Get, Action<long> Set)> Counters() =>
         [("num_batches_tracked", () => NumBatchesTracked, v => NumBatchesTracked = v)];
 }

@@ -46,11 +46,25 @@ public sealed class Pretrainer : IDisposable
     private readonly IImageDataset _dataset;
     private readonly RelationalStep _step;
 
+    /// <summary>
+    /// Opens the dataset and builds the model. On the CPU backend the loader's threads render the views ahead of
+    /// the step; on a device backend the step hands the batch's image bytes to <see cref="IBackend.AugmentViews"/>.
+    /// </summary>
     public Pretrainer(PretrainOptions options, IBackend backend, Action<string>? log = null)
+        : this(options, backend, log, augmentOnBackend: backend.Name != "cpu")
+    {
+    }
+
+    /// <param name="options">The run.</param>
+    /// <param name="backend">Where the model lives.</param>
+    /// <param name="log">One-line notes.</param>
+    /// <param name="augmentOnBackend">Render views with the backend's op (true) or on the loader's threads.</param>
+    internal Pretrainer(PretrainOptions options, IBackend backend, Action<string>? log, bool augmentOnBackend)
     {
         options.Validate();
         Options = options;
         Backend = backend;
+        AugmentsOnBackend = augmentOnBackend;
         var open = new DatasetOpenOptions { Path = options.DataPath, Warn = log };
         _dataset = DatasetCatalog.Open(options.Dataset, options.Split, open);
         var spec = DatasetCatalog.Describe(options.Dataset);
@@ -64,6 +78,7 @@ public sealed class Pretrainer : IDisposable
             Seed = options.Seed,
             Threads = options.Threads,
             DropLast = options.DropLast,
+            RenderViews = !augmentOnBackend,
         }, log);
         if (_loader.BatchesPerEpoch == 0)
         {
@@ -91,6 +106,12 @@ public sealed class Pretrainer : IDisposable
     public Optimizer Optimizer { get; }
 
     public IImageDataset Dataset => _dataset;
+
+    /// <summary>
+    /// Whether each step's views are rendered by the backend from the image bytes (one upload of M images instead
+    /// of K*M float views) rather than by the loader. Both give the same bits.
+    /// </summary>
+    public bool AugmentsOnBackend { get; }
 
     /// <summary>The epoch being trained (0-based).</summary>
     public int Epoch { get; set; }
@@ -198,7 +219,15 @@ public sealed class Pretrainer : IDisposable
     {
         var shape = new Shape(batch.Rows, _dataset.Channels, Augment.Side, Augment.Side);
         using var views = Backend.Empty(shape);
-        Backend.Upload(batch.Values, views);
+        if (AugmentsOnBackend)
+        {
+            Backend.AugmentViews(_loader.Augmenter, batch.Images, batch.ImageIndices, Options.Seed, batch.Epoch,
+                Options.K, views);
+        }
+        else
+        {
+            Backend.Upload(batch.Values, views);
+        }
         return _step.Run(views, Options.K);
     }
 

@@ -43,6 +43,52 @@ public class OpGradientTests
         }, [shape, [c], [c]], [Random(3, n * c * spatial, 2f), [1.5f, 0.7f], [0.1f, -0.3f]]);
     }
 
+    [TestCase(4)]
+    [TestCase(1)]
+    public void BatchNormReluTraining(int spatial)
+    {
+        int n = 3, c = 2;
+        int[] shape = spatial == 1 ? [n, c] : [n, c, 2, 2];
+        GradCheck.CheckShapes(_cpu, (t, x) =>
+        {
+            var rm = t.Constant(new float[c], c);
+            var rv = t.Constant([1f, 1f], c);
+            return Ops.BatchNormRelu(t, x[0], x[1], x[2], rm, rv, training: true, 0.1, 1e-5);
+        }, [shape, [c], [c]], [Random(3, n * c * spatial, 2f), [1.5f, 0.7f], [0.1f, -0.3f]]);
+    }
+
+    [TestCase(16)]
+    [TestCase(1)]
+    public void FusedBatchNormReluEqualsTheTwoOps(int spatial)
+    {
+        int n = 5, c = 3;
+        int[] shape = spatial == 1 ? [n, c] : [n, c, 4, 4];
+        var xv = Random(21, n * c * spatial, 2f);
+        var dyv = Random(22, xv.Length);
+        (float[] Y, float[] Dx, float[] Dg) Run(bool fused)
+        {
+            using var tape = new Tape(_cpu);
+            var x = tape.Constant(xv, shape);
+            x.RequiresGrad = true;
+            var g = tape.Constant([1.2f, 0.8f, 1f], c);
+            var b = tape.Constant([0.1f, -0.2f, 0.3f], c);
+            g.RequiresGrad = true;
+            var rm = tape.Constant(new float[c], c);
+            var rv = tape.Constant([1f, 1f, 1f], c);
+            var y = fused
+                ? Ops.BatchNormRelu(tape, x, g, b, rm, rv, true, 0.1, 1e-5)
+                : Ops.Relu(tape, Ops.BatchNorm(tape, x, g, b, rm, rv, true, 0.1, 1e-5));
+            y.Grad = tape.Constant(dyv, shape);
+            tape.Backward();
+            return (ToArray(_cpu, y), ToArray(_cpu, x.Grad!), ToArray(_cpu, g.Grad!));
+        }
+        var fusedResult = Run(true);
+        var plain = Run(false);
+        Assert.That(fusedResult.Y, Is.EqualTo(plain.Y));
+        Assert.That(fusedResult.Dx, Is.EqualTo(plain.Dx));
+        Assert.That(fusedResult.Dg, Is.EqualTo(plain.Dg));
+    }
+
     [Test]
     public void ReluAndLeakyRelu()
     {

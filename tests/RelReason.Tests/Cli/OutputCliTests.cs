@@ -249,6 +249,42 @@ public class OutputCliTests : CliTestBase
     }
 
     [Test]
+    public void InfoJsonRepeatsTheReportOnItsLastLine()
+    {
+        var run = CliRunner.Expect(0, "info", "--json");
+        var json = run.LastJson();
+        Assert.That(json.GetProperty("cpu").GetProperty("logical_cores").GetInt32(),
+            Is.EqualTo(Environment.ProcessorCount));
+        Assert.That(json.GetProperty("runtime").GetString(), Is.EqualTo(RuntimeInformation.FrameworkDescription));
+        Assert.That(json.GetProperty("gpu").GetProperty("usable").GetBoolean(),
+            Is.EqualTo(RelReason.Backends.Cuda.CudaProbe.Run().IsAvailable));
+        Assert.That(run.OutLines.Count, Is.GreaterThan(3), "the text report comes first");
+        Assert.That(CliRunner.Expect(0, "info").Out, Does.Not.Contain("{\""), "no JSON without --json");
+    }
+
+    [Test]
+    public void SelfTestListsItsCasesAndRefusesAFilterThatMatchesNone()
+    {
+        var list = CliRunner.Expect(0, "selftest", "--list");
+        Assert.That(list.OutLines, Is.EqualTo(RelReason.Diagnostics.SelfTestSuite.Cases.Select(c => c.Name)));
+        var none = CliRunner.Expect(2, "selftest", "--only", "no such case");
+        Assert.That(none.Error, Does.Contain("--only 'no such case' matches no case"));
+    }
+
+    [Test]
+    public void SelfTestWithoutAGpuExitsWithThree()
+    {
+        if (RelReason.Backends.Cuda.CudaProbe.Run().IsAvailable)
+        {
+            Assert.Ignore("a GPU is usable here: the self-test would run instead of reporting its absence");
+        }
+        string first = RelReason.Diagnostics.SelfTestSuite.Cases[0].Name;
+        var run = CliRunner.Expect(3, "selftest", "--only", first, "--threads", "2", "--json");
+        Assert.That(run.Out, Does.StartWith("selftest: "));
+        Assert.That(run.LastJson().ValueKind, Is.EqualTo(System.Text.Json.JsonValueKind.Object));
+    }
+
+    [Test]
     public void CudaWithoutAGpuSaysWhy()
     {
         if (RelReason.Backends.Cuda.CudaProbe.Run().IsAvailable)

@@ -31,9 +31,12 @@ public class UsageTests
             .SetName("embed");
         yield return new TestCaseData(new[] { "bench" }, new[]
         {
-            "backbone", "k", "m", "size", "channels", "device", "threads", "warmup", "steps", "loss", "json",
+            "backbone", "stem", "k", "m", "size", "channels", "device", "threads", "warmup", "steps", "loss", "json",
             "profile",
         }).SetName("bench");
+        yield return new TestCaseData(new[] { "info" }, new[] { "json" }).SetName("info");
+        yield return new TestCaseData(new[] { "selftest" }, new[] { "threads", "only", "list", "json" })
+            .SetName("selftest");
         yield return new TestCaseData(new[] { "data", "fetch" }, new[] { "root", "url", "force" })
             .SetName("data fetch");
         yield return new TestCaseData(new[] { "data", "info" }, new[] { "root", "path" }).SetName("data info");
@@ -85,7 +88,8 @@ public class UsageTests
     [TestCase("--lr", "0", "--lr must be positive")]
     [TestCase("--lr", "-1e-3", "--lr must be positive")]
     [TestCase("--drop-last", "maybe", "--drop-last is a flag, got 'maybe'")]
-    [TestCase("--backbone", "vgg", "--backbone must be one of conv4; got 'vgg'")]
+    [TestCase("--backbone", "vgg", "--backbone must be one of conv4, resnet8,")]
+    [TestCase("--backbone", "resnet20-small", "--backbone must be one of conv4, resnet8,")]
     [TestCase("--data", "imagenet", "--data must be one of default,")]
     [TestCase("--split", "validation", "--split must be one of train, test; got 'validation'")]
     [TestCase("--device", "tpu", "--device must be one of auto, cpu, cuda; got 'tpu'")]
@@ -129,7 +133,8 @@ public class UsageTests
         var none = CliRunner.Expect(2);
         Assert.That(none.Out, Does.Contain("usage: relreason <command>"));
         var help = CliRunner.Expect(0, "--help");
-        foreach (string command in new[] { "pretrain", "linear-eval", "knn", "finetune", "embed", "data", "bench" })
+        foreach (string command in new[]
+            { "pretrain", "linear-eval", "knn", "finetune", "embed", "data", "bench", "info", "selftest" })
         {
             Assert.That(help.Out, Does.Contain($"  {command} "), command);
         }

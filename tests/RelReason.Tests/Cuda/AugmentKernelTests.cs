@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using RelReason.Backends.Cuda.Kernels;
 using RelReason.Data.Augmentation;
+using RelReason.Tensors;
 
 namespace RelReason.Tests.Cuda;
 
@@ -142,6 +143,45 @@ public class AugmentKernelTests : HostKernelTestBase
         Assert.That(contrastViews, Is.GreaterThan(0), "no view used contrast: the two-pass path was not checked");
         output.AssertGuardsIntact("output");
         scratch.AssertGuardsIntact("scratch");
+    }
+
+    [TestCase(28, 28, 1, 28, 7, 3)]
+    [TestCase(32, 32, 3, 19, 5, 3)]
+    [TestCase(17, 23, 3, 13, 3, 5)]
+    public void AugmentViewsOp_ThroughTheHostLauncher_IsTheCpuBackendsBitForBit(int height, int width, int channels,
+        int side, int m, int k)
+    {
+        // K*M*S*S pixels and K*M views never divide the 256-thread block here (28x28: 16464, 19x19: 5415, 13x13:
+        // 2535), so every launch has a partial last block.
+        var options = new AugmentOptions
+        {
+            Side = side,
+            Mean = channels == 3 ? [0.49f, 0.48f, 0.45f] : [0.29f],
+            Std = channels == 3 ? [0.25f, 0.24f, 0.26f] : [0.35f],
+        };
+        var augmenter = new Augmenter(options, height, width, channels);
+        int[] ids = ImageIds[..m];
+        byte[] images = RandomImages(m, augmenter.ImageBytes, side * 7 + m);
+        const int seed = -3, epoch = 9;
+        int views = k * m;
+        using Tensor expected = Cpu.Empty(new Shape(views, channels, side, side));
+        Cpu.AugmentViews(augmenter, images, ids, seed, epoch, k, expected);
+        var imageBuffer = new HostBuffer<byte>(images);
+        Track(imageBuffer);
+        var parameters = new HostBuffer<ViewParams>(views);
+        Track(parameters);
+        var output = Buffer(null, views * augmenter.ViewLength);
+        var scratch = Buffer(null, (int)AugmentKernels.ScratchFloats(views, side));
+
+        new AugmentKernels(Launcher).Views(ConstantsBuffer(augmenter.Constants).Ptr, unchecked((uint)seed),
+            (uint)epoch, IntBuffer(ids).Ptr, imageBuffer.Ptr, m, k, side, parameters.Ptr, output.Ptr, scratch.Ptr);
+
+        float[] cpu = Read(expected);
+        Assert.That(MemoryMarshal.AsBytes(output.Span).SequenceEqual(MemoryMarshal.AsBytes(cpu.AsSpan())), Is.True,
+            "kernel views differ from CpuBackend.AugmentViews: " + FirstDifference(output.Span, cpu));
+        output.AssertGuardsIntact("views");
+        scratch.AssertGuardsIntact("scratch");
+        parameters.AssertGuardsIntact("params");
     }
 
     private static string FirstDifference(ReadOnlySpan<float> actual, float[] expected)

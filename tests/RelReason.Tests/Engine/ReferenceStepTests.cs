@@ -26,40 +26,48 @@ public class ReferenceStepTests
     [TestCase("conv4_c1_focal")]
     [TestCase("conv4_c3_bce")]
     [TestCase("conv4_c3_focal")]
-    public void Conv4StepMatchesPyTorch(string name) => CheckStep(Fixture.LoadNamed(name), SplitFirstLayer: true);
+    public void Conv4StepMatchesPyTorch(string name) =>
+        CheckStep(_cpu, Fixture.LoadNamed(name), SplitFirstLayer: true);
 
     [Test]
-    public void ExplicitPairsGiveTheSameStep() => CheckStep(Fixture.LoadNamed("conv4_c3_focal"), SplitFirstLayer: false);
+    public void ExplicitPairsGiveTheSameStep() =>
+        CheckStep(_cpu, Fixture.LoadNamed("conv4_c3_focal"), SplitFirstLayer: false);
 
-    private void CheckStep(Fixture fx, bool SplitFirstLayer)
+    /// <summary>
+    /// Runs the step of a "full" fixture on <paramref name="backend"/> from its init/ weights and compares
+    /// everything it stores. Also used by the ResNet tests.
+    /// </summary>
+    internal static void CheckStep(IBackend backend, Fixture fx, bool SplitFirstLayer)
     {
         int k = fx.MetaInt("K"), m = fx.MetaInt("M"), channels = fx.MetaInt("channels");
         var loss = fx.Meta("loss") == "focal" ? BinaryLossKind.Focal : BinaryLossKind.Bce;
         float lr = float.Parse(fx.Meta("lr"), System.Globalization.CultureInfo.InvariantCulture);
-        var backbone = BackboneFactory.Create(fx.Meta("backbone"), _cpu, channels, seed: 0);
-        var head = new RelationHead(_cpu, backbone.FeatureSize, Aggregation.Cat, seed: 0)
+        var backbone = BackboneFactory.Create(fx.Meta("backbone"), backend, channels, seed: 0);
+        var head = new RelationHead(backend, backbone.FeatureSize, Aggregation.Cat, seed: 0)
         {
             SplitFirstLayer = SplitFirstLayer,
         };
-        (int[], float[])? Lookup(string n) => fx.Contains("init/" + n) ? (fx["init/" + n].Shape, fx["init/" + n].Data) : null;
+        (int[], float[])? Lookup(string n) =>
+            fx.Contains("init/" + n) ? (fx["init/" + n].Shape, fx["init/" + n].Data) : null;
         StateDict.Load(backbone, "backbone.", Lookup);
         StateDict.Load(head, "relation.", Lookup);
-        using var optimizer = new Adam(_cpu,
+        using var optimizer = new Adam(backend,
             [new ParamGroup("backbone", backbone.Parameters().ToList(), lr),
              new ParamGroup("relation", head.Parameters().ToList(), lr)]);
 
         var input = fx["input"];
         var pairs = PairIndex.Build(k, m);
-        using (var tape = new Tape(_cpu))
+        using (var tape = new Tape(backend))
         {
             var views = tape.Constant(input.Data, input.Shape);
             var features = backbone.Forward(tape, views);
-            Tolerances.AssertClose(TestTensors.ToArray(_cpu, features), fx["features"].Data, Tolerances.Features,
+            Tolerances.AssertClose(TestTensors.ToArray(backend, features), fx["features"].Data, Tolerances.Features,
                 "features");
             var logits = head.Forward(tape, features, pairs);
-            Tolerances.AssertClose(TestTensors.ToArray(_cpu, logits), fx["logits"].Data, Tolerances.Logits, "logits");
+            Tolerances.AssertClose(TestTensors.ToArray(backend, logits), fx["logits"].Data, Tolerances.Logits,
+                "logits");
             var lossValues = Ops.BinaryLoss(tape, logits, tape.Constant(pairs.Targets, pairs.Count), loss);
-            Tolerances.AssertClose([TestTensors.ToArray(_cpu, lossValues)[0]], fx["loss"].Data, Tolerances.Loss,
+            Tolerances.AssertClose([TestTensors.ToArray(backend, lossValues)[0]], fx["loss"].Data, Tolerances.Loss,
                 "loss");
             tape.Backward();
         }
@@ -68,7 +76,7 @@ public class ReferenceStepTests
         var gradTol = new Dictionary<string, float[]>();
         foreach (var (n, t) in backbone.NamedParameters("backbone.").Concat(head.NamedParameters("relation.")))
         {
-            var g = TestTensors.ToArray(_cpu, t.Grad!);
+            var g = TestTensors.ToArray(backend, t.Grad!);
             var reference = fx["grad/" + n].Data;
             if (n == zeroGrad)
             {
@@ -87,7 +95,7 @@ public class ReferenceStepTests
         {
             if (n.EndsWith("running_mean") || n.EndsWith("running_var"))
             {
-                Tolerances.AssertClose(TestTensors.ToArray(_cpu, t), fx["after/" + n].Data, Tolerances.RunningStats,
+                Tolerances.AssertClose(TestTensors.ToArray(backend, t), fx["after/" + n].Data, Tolerances.RunningStats,
                     "after " + n);
             }
         }
@@ -99,7 +107,7 @@ public class ReferenceStepTests
             {
                 continue;
             }
-            var after = TestTensors.ToArray(_cpu, t);
+            var after = TestTensors.ToArray(backend, t);
             var reference = fx["after/" + n].Data;
             var grad = fx["grad/" + n].Data;
             for (int i = 0; i < after.Length; i++)

@@ -13,14 +13,22 @@ public sealed unsafe partial class CpuBackend
     private const int RowBlock = 256;
 
     public void BatchNormForwardTraining(Tensor x, Tensor gamma, Tensor betaParam, Tensor y, Tensor runMean,
-        Tensor runVar, Tensor saveMean, Tensor saveInvStd, double momentum, double eps)
+        Tensor runVar, Tensor saveMean, Tensor saveInvStd, double momentum, double eps) =>
+        ForwardTraining(x, gamma, betaParam, y, runMean, runVar, saveMean, saveInvStd, momentum, eps, relu: false);
+
+    public void BatchNormReluForwardTraining(Tensor x, Tensor gamma, Tensor betaParam, Tensor y, Tensor runMean,
+        Tensor runVar, Tensor saveMean, Tensor saveInvStd, double momentum, double eps) =>
+        ForwardTraining(x, gamma, betaParam, y, runMean, runVar, saveMean, saveInvStd, momentum, eps, relu: true);
+
+    private void ForwardTraining(Tensor x, Tensor gamma, Tensor betaParam, Tensor y, Tensor runMean,
+        Tensor runVar, Tensor saveMean, Tensor saveInvStd, double momentum, double eps, bool relu)
     {
         var (n, c, s) = ShapeCheck.ChannelLayout("batch norm", x, checked((int)gamma.Length));
         CheckChannels("batch norm", c, betaParam, runMean, runVar, saveMean, saveInvStd);
         ShapeCheck.SameLength("batch norm", x, y);
         long count = (long)n * s;
         float* px = Ptr(x);
-        var mean = ChannelSums(px, null, n, c, s, null).First;
+        var mean = ChannelSums(px, null, null, n, c, s, null).First;
         var centre = new float[c];
         for (int ch = 0; ch < c; ch++)
         {
@@ -28,7 +36,7 @@ public sealed unsafe partial class CpuBackend
             centre[ch] = (float)mean[ch];
         }
         // Second pass about the float mean: var = E[(x - m)^2] - (mean - m)^2 with m the rounded mean.
-        var sq = ChannelSums(px, null, n, c, s, centre).Second;
+        var sq = ChannelSums(px, null, null, n, c, s, centre).Second;
         float* pMean = Ptr(saveMean), pInv = Ptr(saveInvStd), pRunM = Ptr(runMean), pRunV = Ptr(runVar);
         for (int ch = 0; ch < c; ch++)
         {
@@ -40,7 +48,7 @@ public sealed unsafe partial class CpuBackend
             pRunM[ch] = (float)((1 - momentum) * pRunM[ch] + momentum * mean[ch]);
             pRunV[ch] = (float)((1 - momentum) * pRunV[ch] + momentum * unbiased);
         }
-        Normalize(px, Ptr(y), n, c, s, pMean, pInv, Ptr(gamma), Ptr(betaParam));
+        Normalize(px, Ptr(y), n, c, s, pMean, pInv, Ptr(gamma), Ptr(betaParam), relu);
     }
 
     public void BatchNormForwardInference(Tensor x, Tensor gamma, Tensor betaParam, Tensor y, Tensor runMean,
@@ -57,20 +65,33 @@ public sealed unsafe partial class CpuBackend
         }
         fixed (float* pInv = inv)
         {
-            Normalize(Ptr(x), Ptr(y), n, c, s, Ptr(runMean), pInv, Ptr(gamma), Ptr(betaParam));
+            Normalize(Ptr(x), Ptr(y), n, c, s, Ptr(runMean), pInv, Ptr(gamma), Ptr(betaParam), relu: false);
         }
     }
 
     public void BatchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dx,
-        Tensor dGamma, Tensor dBetaParam, float dxBeta)
+        Tensor dGamma, Tensor dBetaParam, float dxBeta) =>
+        Backward(x, null, dy, gamma, saveMean, saveInvStd, dx, dGamma, dBetaParam, dxBeta);
+
+    public void BatchNormReluBackward(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+        Tensor dx, Tensor dGamma, Tensor dBetaParam, float dxBeta)
+    {
+        ShapeCheck.SameLength("batch norm + relu backward", x, y);
+        Backward(x, y, dy, gamma, saveMean, saveInvStd, dx, dGamma, dBetaParam, dxBeta);
+    }
+
+    /// <summary>The batch-norm backward; with a ReLU output <paramref name="y"/>, dy is gated by y &gt; 0 first.</summary>
+    private void Backward(Tensor x, Tensor? y, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+        Tensor dx, Tensor dGamma, Tensor dBetaParam, float dxBeta)
     {
         var (n, c, s) = ShapeCheck.ChannelLayout("batch norm backward", x, checked((int)gamma.Length));
         CheckChannels("batch norm backward", c, saveMean, saveInvStd, dGamma, dBetaParam);
         ShapeCheck.SameLength("batch norm backward", x, dy);
         ShapeCheck.SameLength("batch norm backward", x, dx);
         float* px = Ptr(x), pdy = Ptr(dy), pMean = Ptr(saveMean), pInv = Ptr(saveInvStd), pg = Ptr(gamma);
+        float* gate = y == null ? null : Ptr(y);
         var centre = new Span<float>(pMean, c).ToArray();
-        var (sumDy, sumDyXc) = ChannelSums(px, pdy, n, c, s, centre);
+        var (sumDy, sumDyXc) = ChannelSums(px, pdy, gate, n, c, s, centre);
         float* pdg = Ptr(dGamma), pdb = Ptr(dBetaParam);
         long count = (long)n * s;
         var k1 = new float[c];
@@ -95,10 +116,11 @@ public sealed unsafe partial class CpuBackend
             {
                 for (long r = r0; r < r1; r++)
                 {
-                    float* gy = pdy + r * c, xi = px + r * c, gx = pdx + r * c;
+                    float* gy = pdy + r * c, xi = px + r * c, gx = pdx + r * c, gt = gate == null ? null : gate + r * c;
                     for (int ch = 0; ch < c; ch++)
                     {
-                        float v = k1[ch] * gy[ch] + k2[ch] * xi[ch] + k3[ch];
+                        float g = gt == null || gt[ch] > 0f ? gy[ch] : 0f;
+                        float v = k1[ch] * g + k2[ch] * xi[ch] + k3[ch];
                         gx[ch] = dxBeta == 0f ? v : v + dxBeta * gx[ch];
                     }
                 }
@@ -110,7 +132,8 @@ public sealed unsafe partial class CpuBackend
             for (long q = q0; q < q1; q++)
             {
                 int ch = (int)(q % c);
-                VectorMath.Affine3(pdy + q * s, px + q * s, pdx + q * s, s, k1[ch], k2[ch], k3[ch], dxBeta);
+                VectorMath.Affine3(pdy + q * s, px + q * s, gate == null ? null : gate + q * s, pdx + q * s, s, k1[ch],
+                    k2[ch], k3[ch], dxBeta);
             }
         }, Math.Max(1, 4096 / s));
     }
@@ -127,7 +150,8 @@ public sealed unsafe partial class CpuBackend
     /// Per-channel reductions in a fixed order per worker, then reduced in worker order (deterministic).
     /// Without dy: First = sum x, Second = sum (x - centre)^2. With dy: First = sum dy, Second = sum dy (x - centre).
     /// </summary>
-    private (double[] First, double[] Second) ChannelSums(float* x, float* dy, int n, int c, int s, float[]? centre)
+    private (double[] First, double[] Second) ChannelSums(float* x, float* dy, float* gate, int n, int c, int s,
+        float[]? centre)
     {
         int workers = _parallel.Workers(n);
         var p1 = new double[workers * c];
@@ -135,7 +159,8 @@ public sealed unsafe partial class CpuBackend
         var ctr = centre ?? new float[c];
         if (s == 1)
         {
-            _parallel.For(n, (r0, r1, w) => RowSums(x, dy, r0, r1, c, ctr, p1.AsSpan(w * c, c), p2.AsSpan(w * c, c)));
+            _parallel.For(n, (r0, r1, w) =>
+                RowSums(x, dy, gate, r0, r1, c, ctr, p1.AsSpan(w * c, c), p2.AsSpan(w * c, c)));
         }
         else
         {
@@ -148,7 +173,7 @@ public sealed unsafe partial class CpuBackend
                         long o = (img * c + ch) * s;
                         var (a, b) = dy == null
                             ? VectorMath.Moments(x + o, s, ctr[ch])
-                            : VectorMath.DotMoments(dy + o, x + o, s, ctr[ch]);
+                            : VectorMath.DotMoments(dy + o, x + o, gate == null ? null : gate + o, s, ctr[ch]);
                         p1[w * c + ch] += a;
                         p2[w * c + ch] += b;
                     }
@@ -169,12 +194,13 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>The S = 1 layout: rows of C channels added as vectors, flushed to double every block of rows.</summary>
-    private static void RowSums(float* x, float* dy, long r0, long r1, int c, float[] centre, Span<double> first,
-        Span<double> second)
+    private static void RowSums(float* x, float* dy, float* gate, long r0, long r1, int c, float[] centre,
+        Span<double> first, Span<double> second)
     {
         var a = new float[c];
         var b = new float[c];
         var diff = new float[c];
+        var gated = new float[c];
         for (long r = r0; r < r1; r++)
         {
             var xr = new ReadOnlySpan<float>(x + r * c, c);
@@ -186,7 +212,15 @@ public sealed unsafe partial class CpuBackend
             }
             else
             {
-                var gr = new ReadOnlySpan<float>(dy + r * c, c);
+                ReadOnlySpan<float> gr = new(dy + r * c, c);
+                if (gate != null)
+                {
+                    for (int ch = 0; ch < c; ch++)
+                    {
+                        gated[ch] = gate[r * c + ch] > 0f ? gr[ch] : 0f;
+                    }
+                    gr = gated;
+                }
                 TensorPrimitives.Add(a, gr, a);
                 TensorPrimitives.MultiplyAdd(gr, diff, b, b);
             }
@@ -205,7 +239,7 @@ public sealed unsafe partial class CpuBackend
 
     /// <summary>y = (x - mean) * inv * gamma + beta per channel.</summary>
     private void Normalize(float* x, float* y, int n, int c, int s, float* mean, float* inv, float* gamma,
-        float* beta)
+        float* beta, bool relu)
     {
         var scale = new float[c];
         var shift = new float[c];
@@ -220,8 +254,12 @@ public sealed unsafe partial class CpuBackend
             {
                 for (long r = r0; r < r1; r++)
                 {
-                    TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(x + r * c, c), scale, shift,
-                        new Span<float>(y + r * c, c));
+                    var row = new Span<float>(y + r * c, c);
+                    TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(x + r * c, c), scale, shift, row);
+                    if (relu)
+                    {
+                        TensorPrimitives.Max(row, 0f, row);
+                    }
                 }
             }, 64);
             return;
@@ -231,7 +269,7 @@ public sealed unsafe partial class CpuBackend
             for (long q = q0; q < q1; q++)
             {
                 int ch = (int)(q % c);
-                VectorMath.ScaleShift(x + q * s, y + q * s, s, scale[ch], shift[ch], relu: false);
+                VectorMath.ScaleShift(x + q * s, y + q * s, s, scale[ch], shift[ch], relu);
             }
         }, Math.Max(1, 4096 / s));
     }

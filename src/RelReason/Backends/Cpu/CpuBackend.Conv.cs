@@ -4,8 +4,20 @@ namespace RelReason.Backends.Cpu;
 
 public sealed unsafe partial class CpuBackend
 {
-    // Convolution as im2col + one GEMM per image. Images are split over workers; each worker owns one column
-    // buffer of [Cin*KH*KW, OH*OW] floats for its whole range.
+    // Convolution as im2col + GEMM over groups of B images: the columns of B images side by side form one
+    // [CKK, B*P] matrix (P = OH*OW output pixels), so one GEMM covers B images. Images are split over workers; each
+    // worker owns its column and output buffers for its whole range. Results depend on B only through summation
+    // order inside the filter gradient, and B depends only on the shape, so they are repeatable.
+
+    /// <summary>Images per GEMM: about 4,096 output pixels, and a column buffer of at most 4 MiB.</summary>
+    internal static int ImagesPerGemm(ConvGeometry g)
+    {
+        int pixels = g.OutHeight * g.OutWidth;
+        int ckk = g.InChannels * g.KernelH * g.KernelW;
+        int byPixels = Math.Max(1, 4096 / pixels);
+        int byMemory = Math.Max(1, (1 << 20) / Math.Max(1, ckk * pixels));
+        return Math.Min(byPixels, byMemory);
+    }
 
     public void ConvForward(Tensor x, Tensor w, Tensor y, ConvGeometry g)
     {
@@ -13,19 +25,22 @@ public sealed unsafe partial class CpuBackend
         float* px = Ptr(x), pw = Ptr(w), py = Ptr(y);
         int ckk = g.InChannels * g.KernelH * g.KernelW, pixels = g.OutHeight * g.OutWidth;
         long inImage = (long)g.InChannels * g.Height * g.Width, outImage = (long)g.OutChannels * pixels;
-        bool direct = g.KernelH == 1 && g.KernelW == 1 && g.Stride == 1 && g.Pad == 0;
+        int group = ImagesPerGemm(g);
         _parallel.For(g.N, (n0, n1, _) =>
         {
-            using var cols = direct ? null : Pool.Rent((long)ckk * pixels);
-            for (long n = n0; n < n1; n++)
+            using var cols = Pool.Rent((long)ckk * pixels * group);
+            using var outs = Pool.Rent(outImage * group);
+            for (long b0 = n0; b0 < n1; b0 += group)
             {
-                float* b = px + n * inImage;
-                if (cols != null)
+                int nb = (int)Math.Min(group, n1 - b0);
+                long ld = (long)nb * pixels;
+                for (int i = 0; i < nb; i++)
                 {
-                    Im2Col.Unfold(b, cols.Pointer, g);
-                    b = cols.Pointer;
+                    Im2Col.Unfold(px + (b0 + i) * inImage, cols.Pointer + i * pixels, g, ld);
                 }
-                OpenBlas1(false, false, g.OutChannels, pixels, ckk, 1f, pw, b, 0f, py + n * outImage);
+                // out [Cout, nb*P] = W [Cout, CKK] x cols [CKK, nb*P], then each image's block goes to y[n].
+                OpenBlas1(false, false, g.OutChannels, (int)ld, ckk, 1f, pw, cols.Pointer, 0f, outs.Pointer);
+                Scatter(outs.Pointer, py + b0 * outImage, g.OutChannels, nb, pixels);
             }
         });
     }
@@ -36,23 +51,24 @@ public sealed unsafe partial class CpuBackend
         float* pdy = Ptr(dy), pw = Ptr(w), pdx = Ptr(dx);
         int ckk = g.InChannels * g.KernelH * g.KernelW, pixels = g.OutHeight * g.OutWidth;
         long inImage = (long)g.InChannels * g.Height * g.Width, outImage = (long)g.OutChannels * pixels;
+        int group = ImagesPerGemm(g);
         _parallel.For(g.N, (n0, n1, _) =>
         {
-            using var cols = Pool.Rent((long)ckk * pixels);
-            for (long n = n0; n < n1; n++)
+            using var cols = Pool.Rent((long)ckk * pixels * group);
+            using var grads = Pool.Rent(outImage * group);
+            for (long b0 = n0; b0 < n1; b0 += group)
             {
-                // dcols [CKK, P] = W^T [CKK, Cout] x dy[n] [Cout, P], then fold (adjoint of unfold) into dx[n].
-                OpenBlas1(true, false, ckk, pixels, g.OutChannels, 1f, pw, pdy + n * outImage, 0f, cols.Pointer);
-                var image = new Span<float>(pdx + n * inImage, checked((int)inImage));
-                if (beta == 0f)
+                int nb = (int)Math.Min(group, n1 - b0);
+                long ld = (long)nb * pixels;
+                Gather(pdy + b0 * outImage, grads.Pointer, g.OutChannels, nb, pixels);
+                // dcols [CKK, nb*P] = W^T [CKK, Cout] x dy [Cout, nb*P], then fold (adjoint of unfold) per image.
+                OpenBlas1(true, false, ckk, (int)ld, g.OutChannels, 1f, pw, grads.Pointer, 0f, cols.Pointer);
+                for (int i = 0; i < nb; i++)
                 {
-                    image.Clear();
+                    float* image = pdx + (b0 + i) * inImage;
+                    ScalePlane(image, checked((int)inImage), beta);
+                    Im2Col.Fold(cols.Pointer + i * pixels, image, g, ld);
                 }
-                else if (beta != 1f)
-                {
-                    System.Numerics.Tensors.TensorPrimitives.Multiply(image, beta, image);
-                }
-                Im2Col.Fold(cols.Pointer, pdx + n * inImage, g);
             }
         });
     }
@@ -64,26 +80,28 @@ public sealed unsafe partial class CpuBackend
         int ckk = g.InChannels * g.KernelH * g.KernelW, pixels = g.OutHeight * g.OutWidth;
         long inImage = (long)g.InChannels * g.Height * g.Width, outImage = (long)g.OutChannels * pixels;
         long wLen = (long)g.OutChannels * ckk;
+        int group = ImagesPerGemm(g);
         int workers = _parallel.Workers(g.N);
         var partials = new CpuStorage[workers];
-        bool direct = g.KernelH == 1 && g.KernelW == 1 && g.Stride == 1 && g.Pad == 0;
         try
         {
             _parallel.For(g.N, (n0, n1, wk) =>
             {
                 var acc = partials[wk] = Pool.Rent(wLen);
-                using var cols = direct ? null : Pool.Rent((long)ckk * pixels);
-                for (long n = n0; n < n1; n++)
+                using var cols = Pool.Rent((long)ckk * pixels * group);
+                using var grads = Pool.Rent(outImage * group);
+                for (long b0 = n0; b0 < n1; b0 += group)
                 {
-                    float* b = px + n * inImage;
-                    if (cols != null)
+                    int nb = (int)Math.Min(group, n1 - b0);
+                    long ld = (long)nb * pixels;
+                    for (int i = 0; i < nb; i++)
                     {
-                        Im2Col.Unfold(b, cols.Pointer, g);
-                        b = cols.Pointer;
+                        Im2Col.Unfold(px + (b0 + i) * inImage, cols.Pointer + i * pixels, g, ld);
                     }
-                    // dW [Cout, CKK] (+)= dy[n] [Cout, P] x cols^T [P, CKK]
-                    OpenBlas1(false, true, g.OutChannels, ckk, pixels, 1f, pdy + n * outImage, b, n == n0 ? 0f : 1f,
-                        acc.Pointer);
+                    Gather(pdy + b0 * outImage, grads.Pointer, g.OutChannels, nb, pixels);
+                    // dW [Cout, CKK] (+)= dy [Cout, nb*P] x cols^T [nb*P, CKK]
+                    OpenBlas1(false, true, g.OutChannels, ckk, (int)ld, 1f, grads.Pointer, cols.Pointer,
+                        b0 == n0 ? 0f : 1f, acc.Pointer);
                 }
             });
             var dst = Span(dw);
@@ -102,6 +120,32 @@ public sealed unsafe partial class CpuBackend
             foreach (var p in partials)
             {
                 p?.Dispose();
+            }
+        }
+    }
+
+    /// <summary>[C, nb*P] (image blocks side by side) -> nb images of [C, P].</summary>
+    private static void Scatter(float* blocks, float* images, int c, int nb, int pixels)
+    {
+        for (int i = 0; i < nb; i++)
+        {
+            for (int ch = 0; ch < c; ch++)
+            {
+                new ReadOnlySpan<float>(blocks + ((long)ch * nb + i) * pixels, pixels)
+                    .CopyTo(new Span<float>(images + ((long)i * c + ch) * pixels, pixels));
+            }
+        }
+    }
+
+    /// <summary>nb images of [C, P] -> [C, nb*P] (the inverse of <see cref="Scatter"/>).</summary>
+    private static void Gather(float* images, float* blocks, int c, int nb, int pixels)
+    {
+        for (int i = 0; i < nb; i++)
+        {
+            for (int ch = 0; ch < c; ch++)
+            {
+                new ReadOnlySpan<float>(images + ((long)i * c + ch) * pixels, pixels)
+                    .CopyTo(new Span<float>(blocks + ((long)ch * nb + i) * pixels, pixels));
             }
         }
     }

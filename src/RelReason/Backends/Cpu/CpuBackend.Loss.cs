@@ -30,15 +30,7 @@ public sealed unsafe partial class CpuBackend
 
     public void SoftmaxCrossEntropy(Tensor logits, Tensor labels, Tensor loss, Tensor dLogits)
     {
-        ShapeCheck.Rank("softmax cross-entropy", "logits", logits, 2);
-        int n = logits.Shape[0], c = logits.Shape[1];
-        if (n == 0)
-        {
-            throw new ArgumentException($"softmax cross-entropy: empty batch {logits.Describe()}");
-        }
-        ShapeCheck.Elements("softmax cross-entropy", "labels", labels, n);
-        ShapeCheck.SameLength("softmax cross-entropy", logits, dLogits);
-        ShapeCheck.Elements("softmax cross-entropy", "loss", loss, 2);
+        var (n, c) = ShapeCheck.SoftmaxCrossEntropy(logits, labels, loss, dLogits);
         float* px = Ptr(logits), py = Ptr(labels), pd = Ptr(dLogits);
         double sum = 0;
         int correct = 0;

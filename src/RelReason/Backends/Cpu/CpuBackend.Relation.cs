@@ -53,21 +53,10 @@ public sealed unsafe partial class CpuBackend
         return inv;
     }
 
-    private static int PairRows(string op, PairIndex pairs, Tensor f, int width)
-    {
-        long rows = (long)pairs.K * pairs.M;
-        if (f.Length != rows * width)
-        {
-            throw new ArgumentException(
-                $"{op}: features {f.Describe()} are not [K*M = {rows}, {width}] for K={pairs.K}, M={pairs.M}");
-        }
-        return (int)rows;
-    }
-
     public void PairGatherAdd(Tensor u, Tensor bias, PairIndex pairs, Tensor z)
     {
         int h = checked((int)bias.Length);
-        PairRows("pair gather-add", pairs, u, 2 * h);
+        ShapeCheck.PairRows("pair gather-add", pairs, u, 2 * h);
         ShapeCheck.Elements("pair gather-add", "output", z, (long)pairs.Count * h);
         float* pu = Ptr(u), pb = Ptr(bias), pz = Ptr(z);
         int[] left = pairs.Left, right = pairs.Right;
@@ -88,7 +77,7 @@ public sealed unsafe partial class CpuBackend
     {
         int h = checked((int)(dz.Length / Math.Max(1, pairs.Count)));
         ShapeCheck.Elements("pair scatter-add", "dz", dz, (long)pairs.Count * h);
-        int rows = PairRows("pair scatter-add", pairs, du, 2 * h);
+        int rows = ShapeCheck.PairRows("pair scatter-add", pairs, du, 2 * h);
         var inv = Inverse(pairs);
         float* pdz = Ptr(dz), pdu = Ptr(du);
         // One worker per range of feature rows: each row sums its own pairs, so no two workers write one row.
@@ -123,7 +112,7 @@ public sealed unsafe partial class CpuBackend
     public void PairCombine(Tensor f, PairIndex pairs, Aggregation agg, Tensor output)
     {
         int d = checked((int)(f.Length / Math.Max(1, pairs.K * pairs.M)));
-        PairRows("pair combine", pairs, f, d);
+        ShapeCheck.PairRows("pair combine", pairs, f, d);
         int width = agg == Aggregation.Cat ? 2 * d : d;
         ShapeCheck.Elements("pair combine", "output", output, (long)pairs.Count * width);
         float* pf = Ptr(f), po = Ptr(output);
@@ -159,7 +148,7 @@ public sealed unsafe partial class CpuBackend
     public void PairCombineBackward(Tensor f, Tensor dOut, PairIndex pairs, Aggregation agg, Tensor df, float beta)
     {
         int d = checked((int)(f.Length / Math.Max(1, pairs.K * pairs.M)));
-        int rows = PairRows("pair combine backward", pairs, f, d);
+        int rows = ShapeCheck.PairRows("pair combine backward", pairs, f, d);
         ShapeCheck.SameLength("pair combine backward", f, df);
         int width = agg == Aggregation.Cat ? 2 * d : d;
         ShapeCheck.Elements("pair combine backward", "dOut", dOut, (long)pairs.Count * width);

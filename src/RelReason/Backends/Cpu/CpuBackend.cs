@@ -85,19 +85,7 @@ public sealed unsafe partial class CpuBackend : IBackend
 
     public void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float alpha, float beta)
     {
-        ShapeCheck.Rank("gemm", "a", a, 2);
-        ShapeCheck.Rank("gemm", "b", b, 2);
-        ShapeCheck.Rank("gemm", "c", c, 2);
-        int m = transposeA ? a.Shape[1] : a.Shape[0];
-        int k = transposeA ? a.Shape[0] : a.Shape[1];
-        int kb = transposeB ? b.Shape[1] : b.Shape[0];
-        int n = transposeB ? b.Shape[0] : b.Shape[1];
-        if (k != kb || c.Shape[0] != m || c.Shape[1] != n)
-        {
-            throw new ArgumentException(
-                $"gemm: {(transposeA ? "a^T" : "a")} {a.Shape} x {(transposeB ? "b^T" : "b")} {b.Shape} " +
-                $"does not give c {c.Shape}");
-        }
+        var (m, n, k) = ShapeCheck.Gemm(a, transposeA, b, transposeB, c);
         Gemm(transposeA, transposeB, m, n, k, alpha, Ptr(a), Ptr(b), beta, Ptr(c));
     }
 

@@ -2,11 +2,17 @@ namespace RelReason.Backends.Cpu;
 
 /// <summary>
 /// Unfolds one image [C, H, W] into columns [C*KH*KW, OH*OW] (row = input channel and kernel offset, column =
-/// output pixel), so that a convolution is one GEMM per image; <see cref="Fold"/> is its adjoint (scatter-add).
+/// output pixel), so that a convolution is a GEMM; <see cref="Fold"/> is its adjoint (scatter-add). Rows are
+/// <c>ld</c> floats apart, so several images can sit side by side in one column matrix [CKK, B*OH*OW] and share
+/// one GEMM: a per-image product of 16 x 144 x 64 is too small for a GEMM kernel to run well.
 /// </summary>
 internal static unsafe class Im2Col
 {
-    internal static void Unfold(float* x, float* cols, ConvGeometry g)
+    internal static void Unfold(float* x, float* cols, ConvGeometry g) => Unfold(x, cols, g, g.OutHeight * g.OutWidth);
+
+    internal static void Fold(float* cols, float* dx, ConvGeometry g) => Fold(cols, dx, g, g.OutHeight * g.OutWidth);
+
+    internal static void Unfold(float* x, float* cols, ConvGeometry g, long ld)
     {
         int oh = g.OutHeight, ow = g.OutWidth, s = g.Stride, p = g.Pad;
         for (int c = 0; c < g.InChannels; c++)
@@ -16,7 +22,7 @@ internal static unsafe class Im2Col
             {
                 for (int kw = 0; kw < g.KernelW; kw++)
                 {
-                    float* row = cols + ((long)(c * g.KernelH + kh) * g.KernelW + kw) * oh * ow;
+                    float* row = cols + ((long)(c * g.KernelH + kh) * g.KernelW + kw) * ld;
                     for (int y = 0; y < oh; y++)
                     {
                         int iy = y * s - p + kh;
@@ -59,7 +65,7 @@ internal static unsafe class Im2Col
     }
 
     /// <summary>Adds columns back into an image: dx[c, iy, ix] += cols[...] for every window covering it.</summary>
-    internal static void Fold(float* cols, float* dx, ConvGeometry g)
+    internal static void Fold(float* cols, float* dx, ConvGeometry g, long ld)
     {
         int oh = g.OutHeight, ow = g.OutWidth, s = g.Stride, p = g.Pad;
         for (int c = 0; c < g.InChannels; c++)
@@ -69,7 +75,7 @@ internal static unsafe class Im2Col
             {
                 for (int kw = 0; kw < g.KernelW; kw++)
                 {
-                    float* row = cols + ((long)(c * g.KernelH + kh) * g.KernelW + kw) * oh * ow;
+                    float* row = cols + ((long)(c * g.KernelH + kh) * g.KernelW + kw) * ld;
                     for (int y = 0; y < oh; y++)
                     {
                         int iy = y * s - p + kh;

@@ -30,8 +30,11 @@ internal static unsafe class VectorMath
         return (sum + (double)centre * n, sumSq);
     }
 
-    /// <summary>Sum of dy and of dy * (x - centre) over n floats.</summary>
-    internal static (double SumDy, double SumDyX) DotMoments(float* dy, float* x, int n, float centre)
+    /// <summary>
+    /// Sum of g and of g * (x - centre) over n floats, where g = dy, or dy gated by a ReLU output (g = 0 where
+    /// gate &lt;= 0) when <paramref name="gate"/> is not null.
+    /// </summary>
+    internal static (double SumDy, double SumDyX) DotMoments(float* dy, float* x, float* gate, int n, float centre)
     {
         var s = Vector<float>.Zero;
         var q = Vector<float>.Zero;
@@ -40,14 +43,20 @@ internal static unsafe class VectorMath
         for (; i <= n - W; i += W)
         {
             var g = Vector.Load(dy + i);
+            if (gate != null)
+            {
+                g = Vector.ConditionalSelect(Vector.GreaterThan(Vector.Load(gate + i), Vector<float>.Zero), g,
+                    Vector<float>.Zero);
+            }
             s += g;
             q += g * (Vector.Load(x + i) - c);
         }
         double sum = Vector.Sum(s), dot = Vector.Sum(q);
         for (; i < n; i++)
         {
-            sum += dy[i];
-            dot += (double)dy[i] * (x[i] - centre);
+            float g = gate == null || gate[i] > 0f ? dy[i] : 0f;
+            sum += g;
+            dot += (double)g * (x[i] - centre);
         }
         return (sum, dot);
     }
@@ -105,8 +114,12 @@ internal static unsafe class VectorMath
         }
     }
 
-    /// <summary>dx = k1 * dy + k2 * x + k3 (+ beta * dx): the batch-norm input gradient in affine form.</summary>
-    internal static void Affine3(float* dy, float* x, float* dx, int n, float k1, float k2, float k3, float beta)
+    /// <summary>
+    /// dx = k1 * g + k2 * x + k3 (+ beta * dx): the batch-norm input gradient in affine form, g as in
+    /// <see cref="DotMoments"/>.
+    /// </summary>
+    internal static void Affine3(float* dy, float* x, float* gate, float* dx, int n, float k1, float k2, float k3,
+        float beta)
     {
         var a = new Vector<float>(k1);
         var b = new Vector<float>(k2);
@@ -115,12 +128,19 @@ internal static unsafe class VectorMath
         int i = 0;
         for (; i <= n - W; i += W)
         {
-            var v = Vector.Load(dy + i) * a + Vector.Load(x + i) * b + c;
+            var g = Vector.Load(dy + i);
+            if (gate != null)
+            {
+                g = Vector.ConditionalSelect(Vector.GreaterThan(Vector.Load(gate + i), Vector<float>.Zero), g,
+                    Vector<float>.Zero);
+            }
+            var v = g * a + Vector.Load(x + i) * b + c;
             Vector.Store(beta == 0f ? v : v + bt * Vector.Load(dx + i), dx + i);
         }
         for (; i < n; i++)
         {
-            float v = k1 * dy[i] + k2 * x[i] + k3;
+            float g = gate == null || gate[i] > 0f ? dy[i] : 0f;
+            float v = k1 * g + k2 * x[i] + k3;
             dx[i] = beta == 0f ? v : v + beta * dx[i];
         }
     }

@@ -10,19 +10,7 @@ public sealed unsafe partial class CudaBackend
     /// <inheritdoc />
     public void Gemm(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float alpha, float beta)
     {
-        ShapeCheck.Rank("gemm", "a", a, 2);
-        ShapeCheck.Rank("gemm", "b", b, 2);
-        ShapeCheck.Rank("gemm", "c", c, 2);
-        int m = transposeA ? a.Shape[1] : a.Shape[0];
-        int k = transposeA ? a.Shape[0] : a.Shape[1];
-        int kb = transposeB ? b.Shape[1] : b.Shape[0];
-        int n = transposeB ? b.Shape[0] : b.Shape[1];
-        if (k != kb || c.Shape[0] != m || c.Shape[1] != n)
-        {
-            throw new ArgumentException(
-                $"gemm: {(transposeA ? "a^T" : "a")} {a.Shape} x {(transposeB ? "b^T" : "b")} {b.Shape} " +
-                $"does not give c {c.Shape}");
-        }
+        var (m, n, k) = ShapeCheck.Gemm(a, transposeA, b, transposeB, c);
         if (m == 0 || n == 0)
         {
             return;
@@ -114,22 +102,11 @@ public sealed unsafe partial class CudaBackend
 
     // ---- relation head -----------------------------------------------------------------------------------
 
-    private static int PairRows(string op, PairIndex pairs, Tensor f, long width)
-    {
-        long rows = (long)pairs.K * pairs.M;
-        if (f.Length != rows * width)
-        {
-            throw new ArgumentException(
-                $"{op}: features {f.Describe()} are not [K*M = {rows}, {width}] for K={pairs.K}, M={pairs.M}");
-        }
-        return (int)rows;
-    }
-
     /// <inheritdoc />
     public void PairGatherAdd(Tensor u, Tensor bias, PairIndex pairs, Tensor z)
     {
         int h = checked((int)bias.Length);
-        PairRows("pair gather-add", pairs, u, 2L * h);
+        ShapeCheck.PairRows("pair gather-add", pairs, u, 2L * h);
         ShapeCheck.Elements("pair gather-add", "output", z, (long)pairs.Count * h);
         _pair.GatherAdd(Ptr(u), Ptr(bias), DevicePairs(pairs), h, Ptr(z));
     }
@@ -139,7 +116,7 @@ public sealed unsafe partial class CudaBackend
     {
         int h = checked((int)(dz.Length / Math.Max(1, pairs.Count)));
         ShapeCheck.Elements("pair scatter-add", "dz", dz, (long)pairs.Count * h);
-        PairRows("pair scatter-add", pairs, du, 2L * h);
+        ShapeCheck.PairRows("pair scatter-add", pairs, du, 2L * h);
         _pair.ScatterAdd(Ptr(dz), DevicePairs(pairs), h, Ptr(du), beta);
     }
 
@@ -147,7 +124,7 @@ public sealed unsafe partial class CudaBackend
     public void PairCombine(Tensor f, PairIndex pairs, Aggregation agg, Tensor output)
     {
         int d = checked((int)(f.Length / Math.Max(1, pairs.K * pairs.M)));
-        PairRows("pair combine", pairs, f, d);
+        ShapeCheck.PairRows("pair combine", pairs, f, d);
         int width = agg == Aggregation.Cat ? 2 * d : d;
         ShapeCheck.Elements("pair combine", "output", output, (long)pairs.Count * width);
         _pair.Combine(Ptr(f), DevicePairs(pairs), d, agg, Ptr(output));
@@ -157,7 +134,7 @@ public sealed unsafe partial class CudaBackend
     public void PairCombineBackward(Tensor f, Tensor dOut, PairIndex pairs, Aggregation agg, Tensor df, float beta)
     {
         int d = checked((int)(f.Length / Math.Max(1, pairs.K * pairs.M)));
-        PairRows("pair combine backward", pairs, f, d);
+        ShapeCheck.PairRows("pair combine backward", pairs, f, d);
         ShapeCheck.SameLength("pair combine backward", f, df);
         int width = agg == Aggregation.Cat ? 2 * d : d;
         ShapeCheck.Elements("pair combine backward", "dOut", dOut, (long)pairs.Count * width);
@@ -183,15 +160,7 @@ public sealed unsafe partial class CudaBackend
     /// <remarks>Labels stay on the device, so an invalid label is no exception here: it makes loss[0] NaN.</remarks>
     public void SoftmaxCrossEntropy(Tensor logits, Tensor labels, Tensor loss, Tensor dLogits)
     {
-        ShapeCheck.Rank("softmax cross-entropy", "logits", logits, 2);
-        int n = logits.Shape[0], c = logits.Shape[1];
-        if (n == 0)
-        {
-            throw new ArgumentException($"softmax cross-entropy: empty batch {logits.Describe()}");
-        }
-        ShapeCheck.Elements("softmax cross-entropy", "labels", labels, n);
-        ShapeCheck.SameLength("softmax cross-entropy", logits, dLogits);
-        ShapeCheck.Elements("softmax cross-entropy", "loss", loss, 2);
+        var (n, c) = ShapeCheck.SoftmaxCrossEntropy(logits, labels, loss, dLogits);
         _loss.SoftmaxCrossEntropy(Ptr(logits), Ptr(labels), n, c, Ptr(loss), Ptr(dLogits),
             _scratch.Floats(LossKernels.ScratchFloats(n)));
     }

@@ -22,6 +22,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     private readonly LossKernels _loss;
     private readonly OptimKernels _optim;
     private readonly PoolKernels _pool;
+    private readonly AugmentKernels _augment;
     private readonly ConditionalWeakTable<PairIndex, DevicePairCache> _pairCaches = new();
     private readonly ScratchBuffer _scratch;
     private readonly ScratchBuffer _workspace;
@@ -45,10 +46,13 @@ public sealed unsafe partial class CudaBackend : IBackend
         _loss = new LossKernels(launcher);
         _optim = new OptimKernels(launcher);
         _pool = new PoolKernels(launcher);
+        _augment = new AugmentKernels(launcher);
         _scratch = new ScratchBuffer(_device.Pool);
         _workspace = new ScratchBuffer(_device.Pool);
         // Compile every module now: JIT time and any PTX error show up at start-up, not in the first step.
+        long loadStart = System.Diagnostics.Stopwatch.GetTimestamp();
         _device.Launcher.LoadAll();
+        ModuleLoadMilliseconds = System.Diagnostics.Stopwatch.GetElapsedTime(loadStart).TotalMilliseconds;
     }
 
     /// <inheritdoc />
@@ -62,6 +66,35 @@ public sealed unsafe partial class CudaBackend : IBackend
 
     /// <summary>Bytes of device memory held by live tensors and by the pool's cache.</summary>
     public (long Live, long Cached) MemoryInUse => (_device.Pool.LiveBytes, _device.Pool.CachedBytes);
+
+    /// <summary>
+    /// The most device memory in use at once (tensors, index lists, scratch, cuDNN workspace) since the backend
+    /// was made or <see cref="ResetPeakMemory"/>; the pool's cache of free blocks is not counted.
+    /// </summary>
+    public long PeakMemoryBytes => _device.Pool.PeakLiveBytes;
+
+    /// <summary>Starts a new peak at the memory in use now.</summary>
+    public void ResetPeakMemory() => _device.Pool.ResetPeak();
+
+    /// <summary>
+    /// Device memory in use by every client of the GPU now (cuMemGetInfo: total - free), including the context,
+    /// cuBLAS and cuDNN's own allocations and the pool's cache.
+    /// </summary>
+    public long DeviceMemoryUsedBytes
+    {
+        get
+        {
+            _device.MakeCurrent();
+            CuDriver.Check(CuDriver.cuMemGetInfo(out nuint free, out nuint total));
+            return (long)(total - free);
+        }
+    }
+
+    /// <summary>Wall time of loading (JIT-compiling) the embedded PTX modules when the backend was made.</summary>
+    public double ModuleLoadMilliseconds { get; }
+
+    /// <summary>A timer of work on this backend's stream (CUDA events); dispose it before the backend.</summary>
+    public CudaEventTimer CreateTimer() => new(_device);
 
     // ---- memory --------------------------------------------------------------------------------------------
 

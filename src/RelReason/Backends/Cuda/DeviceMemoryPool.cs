@@ -18,8 +18,7 @@ internal sealed class DeviceMemoryPool : IDisposable
     private readonly PrimaryContextHandle _context;
     private readonly Dictionary<long, Stack<DeviceAllocation>> _free = new();
     private readonly Lock _lock = new();
-    private long _cachedBytes;
-    private long _liveBytes;
+    private readonly PoolByteCounts _counts = new();
     private bool _disposed;
 
     internal DeviceMemoryPool(PrimaryContextHandle context)
@@ -34,8 +33,33 @@ internal sealed class DeviceMemoryPool : IDisposable
         {
             lock (_lock)
             {
-                return _liveBytes;
+                return _counts.Live;
             }
+        }
+    }
+
+    /// <summary>
+    /// The high-water mark of <see cref="LiveBytes"/> since the pool was made or <see cref="ResetPeak"/>: the most
+    /// device memory the backend's work held at once (tensors, index lists, scratch and cuDNN workspace, in size
+    /// classes). Memory cuBLAS and cuDNN allocate for themselves, and the context's own, are not included.
+    /// </summary>
+    internal long PeakLiveBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _counts.PeakLive;
+            }
+        }
+    }
+
+    /// <summary>Starts a new high-water mark at the bytes in use now.</summary>
+    internal void ResetPeak()
+    {
+        lock (_lock)
+        {
+            _counts.ResetPeak();
         }
     }
 
@@ -46,7 +70,7 @@ internal sealed class DeviceMemoryPool : IDisposable
         {
             lock (_lock)
             {
-                return _cachedBytes;
+                return _counts.Cached;
             }
         }
     }
@@ -73,8 +97,7 @@ internal sealed class DeviceMemoryPool : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_free.TryGetValue(size, out Stack<DeviceAllocation>? stack) && stack.Count > 0)
             {
-                _cachedBytes -= size;
-                _liveBytes += size;
+                _counts.Rented(size, fromCache: true);
                 return stack.Pop();
             }
         }
@@ -95,7 +118,7 @@ internal sealed class DeviceMemoryPool : IDisposable
         }
         lock (_lock)
         {
-            _liveBytes += size;
+            _counts.Rented(size, fromCache: false);
         }
         return block;
     }
@@ -105,7 +128,7 @@ internal sealed class DeviceMemoryPool : IDisposable
     {
         lock (_lock)
         {
-            _liveBytes -= block.Bytes;
+            _counts.Returned(block.Bytes, cached: !_disposed);
             if (_disposed)
             {
                 block.Dispose();
@@ -116,7 +139,6 @@ internal sealed class DeviceMemoryPool : IDisposable
                 _free[block.Bytes] = stack = new Stack<DeviceAllocation>();
             }
             stack.Push(block);
-            _cachedBytes += block.Bytes;
         }
     }
 
@@ -133,7 +155,7 @@ internal sealed class DeviceMemoryPool : IDisposable
                 }
             }
             _free.Clear();
-            _cachedBytes = 0;
+            _counts.CacheFreed();
         }
     }
 
@@ -145,4 +167,47 @@ internal sealed class DeviceMemoryPool : IDisposable
             _disposed = true;
         }
     }
+}
+
+/// <summary>
+/// The byte counts of a <see cref="DeviceMemoryPool"/>: in use by callers, cached for reuse, and the high-water
+/// mark of in-use bytes. Not thread-safe; the pool updates it under its lock.
+/// </summary>
+internal sealed class PoolByteCounts
+{
+    /// <summary>Bytes handed out and not yet returned.</summary>
+    internal long Live { get; private set; }
+
+    /// <summary>Bytes of returned blocks kept for reuse.</summary>
+    internal long Cached { get; private set; }
+
+    /// <summary>The largest <see cref="Live"/> since creation or the last <see cref="ResetPeak"/>.</summary>
+    internal long PeakLive { get; private set; }
+
+    /// <summary>A block of <paramref name="bytes"/> was handed out, from the cache or newly allocated.</summary>
+    internal void Rented(long bytes, bool fromCache)
+    {
+        if (fromCache)
+        {
+            Cached -= bytes;
+        }
+        Live += bytes;
+        PeakLive = Math.Max(PeakLive, Live);
+    }
+
+    /// <summary>A block came back and was cached (or freed, when <paramref name="cached"/> is false).</summary>
+    internal void Returned(long bytes, bool cached)
+    {
+        Live -= bytes;
+        if (cached)
+        {
+            Cached += bytes;
+        }
+    }
+
+    /// <summary>Every cached block was freed.</summary>
+    internal void CacheFreed() => Cached = 0;
+
+    /// <summary>Starts a new high-water mark at the bytes in use now.</summary>
+    internal void ResetPeak() => PeakLive = Live;
 }

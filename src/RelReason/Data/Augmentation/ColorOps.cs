@@ -20,8 +20,13 @@ public static class ColorOps
     /// <summary>Luma of an RGB pixel.</summary>
     public static float Gray(float r, float g, float b) => GrayR * r + GrayG * g + GrayB * b;
 
-    /// <summary>v clamped to [0, 1] with plain comparisons (same result as CUDA's fminf/fmaxf for non-NaN v).</summary>
-    public static float Clamp01(float v) => v < 0f ? 0f : (v > 1f ? 1f : v);
+    /// <summary>
+    /// v clamped to [0, 1]. MathF.Min/Max compile to branch-free min/max instructions; they differ from plain
+    /// comparisons only for NaN and for -0 (made +0), and neither reaches here: every input is a sum or product
+    /// of non-negative values or a blend whose negative results are clamped. So a kernel's comparison form
+    /// (v &lt; 0 ? 0 : v &gt; 1 ? 1 : v) gives the same bits.
+    /// </summary>
+    public static float Clamp01(float v) => MathF.Min(MathF.Max(v, 0f), 1f);
 
     /// <summary>x scaled by <paramref name="factor"/>, then clamped (a blend with black).</summary>
     public static float Brightness(float x, float factor) => Clamp01(factor * x);
@@ -78,7 +83,8 @@ public static class ColorOps
         float sector = MathF.Floor(scaled);
         float f = scaled - sector;
         // h can round up to exactly 1.0 after the wrap of a tiny negative value; sector 6 is sector 0.
-        int i = (int)sector % 6;
+        int i = (int)sector;
+        i = i >= 6 ? i - 6 : i;
         float p = Clamp01(value * (1f - saturation));
         float q = Clamp01(value * (1f - saturation * f));
         float t = Clamp01(value * (1f - saturation * (1f - f)));

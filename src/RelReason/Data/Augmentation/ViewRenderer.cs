@@ -130,6 +130,26 @@ public static class ViewRenderer
         i1 = start + (i < length - 1 ? i + 1 : i);
     }
 
+    /// <summary>
+    /// Position (0..3) of contrast in the view's order when it applies, else 4: the ops before it run in the
+    /// first pass, it and the ops after it in the second.
+    /// </summary>
+    public static int ContrastPosition(in ViewParams p)
+    {
+        if (!p.Applies(JitterOp.Contrast))
+        {
+            return 4;
+        }
+        for (int position = 0; position < 4; position++)
+        {
+            if (p.OpAt(position) == JitterOp.Contrast)
+            {
+                return position;
+            }
+        }
+        return 4;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Sample(
         in AugmentConstants c, ReadOnlySpan<byte> image, int row0, int row1, float rowW,

@@ -52,17 +52,18 @@ internal sealed class BatchPipeline : IDisposable
     /// <summary>
     /// Hands out the batches of one epoch over <paramref name="order"/> (dataset indices), each filled by
     /// calling <paramref name="fill"/>(batch, m) for every image slot m. Only one enumeration may run at a time.
+    /// Batch b of <paramref name="order"/> is reported as <see cref="LoadedBatch.Index"/> firstIndex + b.
     /// </summary>
     public IEnumerable<LoadedBatch> Run(
-        int epoch, int[] order, int batchSize, bool dropLast, Action<LoadedBatch, int> fill)
+        int epoch, int[] order, int batchSize, bool dropLast, Action<LoadedBatch, int> fill, int firstIndex = 0)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         int batches = dropLast ? order.Length / batchSize : (order.Length + batchSize - 1) / batchSize;
-        return Enumerate(epoch, order, batchSize, batches, fill);
+        return Enumerate(epoch, order, batchSize, batches, fill, firstIndex);
     }
 
     private IEnumerable<LoadedBatch> Enumerate(
-        int epoch, int[] order, int batchSize, int batches, Action<LoadedBatch, int> fill)
+        int epoch, int[] order, int batchSize, int batches, Action<LoadedBatch, int> fill, int firstIndex)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (Interlocked.Exchange(ref _active, 1) != 0)
@@ -78,7 +79,7 @@ internal sealed class BatchPipeline : IDisposable
                 ObjectDisposedException.ThrowIf(_disposed, this);
                 while (scheduled < batches && scheduled < b + _ring.Length)
                 {
-                    Schedule(_ring[scheduled % _ring.Length], epoch, scheduled, order, batchSize, fill);
+                    Schedule(_ring[scheduled % _ring.Length], epoch, scheduled, firstIndex, order, batchSize, fill);
                     scheduled++;
                 }
                 Job job = _ring[b % _ring.Length];
@@ -88,8 +89,8 @@ internal sealed class BatchPipeline : IDisposable
                 {
                     int image = job.Batch.ImageIndices[job.ErrorSlot];
                     throw new InvalidOperationException(
-                        $"{_name}: image {image} (slot {job.ErrorSlot} of batch {b}, epoch {epoch}) failed: " +
-                        error.Message,
+                        $"{_name}: image {image} (slot {job.ErrorSlot} of batch {firstIndex + b}, epoch {epoch}) " +
+                        $"failed: {error.Message}",
                         error);
                 }
                 yield return job.Batch;
@@ -115,13 +116,14 @@ internal sealed class BatchPipeline : IDisposable
         }
     }
 
-    private void Schedule(Job job, int epoch, int b, int[] order, int batchSize, Action<LoadedBatch, int> fill)
+    private void Schedule(
+        Job job, int epoch, int b, int firstIndex, int[] order, int batchSize, Action<LoadedBatch, int> fill)
     {
         int start = b * batchSize;
         int count = Math.Min(batchSize, order.Length - start);
         LoadedBatch batch = job.Batch;
         batch.Epoch = epoch;
-        batch.Index = b;
+        batch.Index = firstIndex + b;
         batch.Count = count;
         Array.Copy(order, start, batch.IndicesArray, 0, count);
         job.Fill = fill;

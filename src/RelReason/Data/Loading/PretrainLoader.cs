@@ -68,11 +68,16 @@ public sealed class PretrainLoader : IDisposable
         int[] order = _options.Shuffle
             ? EpochOrder.Permutation(_dataset.Count, _options.Seed, epoch)
             : EpochOrder.Sequential(_dataset.Count);
+        if (startBatch < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(startBatch), startBatch, "pretrain loader: must be >= 0");
+        }
         if (startBatch > 0)
         {
             order = order[Math.Min(order.Length, startBatch * _options.BatchSize)..];
         }
-        return _pipeline.Run(epoch, order, _options.BatchSize, _options.DropLast, (batch, m) => Fill(batch, m));
+        return _pipeline.Run(
+            epoch, order, _options.BatchSize, _options.DropLast, (batch, m) => Fill(batch, m), firstIndex: startBatch);
     }
 
     private void Fill(LoadedBatch batch, int m)

@@ -155,6 +155,21 @@ public class PretrainLoaderTests
     }
 
     [Test]
+    public void StartingMidEpochGivesTheSameBatchesAsAnUninterruptedEpoch()
+    {
+        var data = new InMemoryDataset(11, 8, 8, 3);
+        using PretrainLoader loader = Create(data, batch: 3);
+        var whole = ReadAll(loader, 4);
+        var resumed = loader.ReadEpoch(4, startBatch: 2).Select(b => (b.Index, b.Values.ToArray())).ToList();
+        Assert.That(resumed.Select(r => r.Index), Is.EqualTo(new[] { 2, 3 }));
+        for (int i = 0; i < resumed.Count; i++)
+        {
+            Assert.That(resumed[i].Item2, Is.EqualTo(whole[i + 2].Values), $"batch {i + 2}");
+        }
+        Assert.That(loader.ReadEpoch(4, startBatch: 9), Is.Empty);
+    }
+
+    [Test]
     public void OnlyOneEpochCanBeReadAtATime()
     {
         var data = new InMemoryDataset(8, 8, 8, 3);

@@ -10,4 +10,8 @@ internal static partial class LibC
 
     [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int SetEnv(string name, string value, int overwrite);
+
+    /// <summary>The glibc version string ("2.36"); a static string, never freed.</summary>
+    [LibraryImport("libc", EntryPoint = "gnu_get_libc_version")]
+    internal static partial nint GnuLibcVersion();
 }

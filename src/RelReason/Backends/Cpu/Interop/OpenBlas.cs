@@ -30,6 +30,9 @@ internal static partial class OpenBlas
     /// <summary>Where the library was loaded from, or null before the first call.</summary>
     internal static string? LoadedFrom => _loadedFrom;
 
+    /// <summary>The handle of the loaded library (0 before the first call), e.g. to find the file it maps.</summary>
+    internal static nint Handle { get; private set; }
+
     /// <summary>Loads the library now; throws a message naming the Debian package when it is missing.</summary>
     internal static void EnsureLoaded() => NativeLibraryResolver.Load(Library);
 
@@ -44,6 +47,7 @@ internal static partial class OpenBlas
             if (NativeLibrary.TryLoad(name, out var h))
             {
                 _loadedFrom = name;
+                Handle = h;
                 return h;
             }
         }
@@ -84,4 +88,8 @@ internal static partial class OpenBlas
 
     [LibraryImport(Library)]
     internal static partial nint openblas_get_config();
+
+    /// <summary>The name of the kernel family in use (e.g. "Haswell"); a static string, never freed.</summary>
+    [LibraryImport(Library)]
+    internal static partial nint openblas_get_corename();
 }

@@ -9,9 +9,6 @@ namespace RelReason.Backends.Cuda.Kernels;
 /// constants and view parameters live in device memory with the layouts of the C# structs AugmentConstants
 /// (<see cref="ConstantsBytes"/>) and ViewParams (<see cref="ViewParamsBytes"/>); the caller uploads the former.
 /// </summary>
-// TODO: IBackend has no augmentation op yet, so training still augments on the CPU and uploads the views. Cost per
-//       step: K*M*C*S*S floats copied up (K=32, M=64, 3x32x32: 25 MB) instead of M*H*W*C bytes, and the CPU time of
-//       rendering them. Needs an additive contract op (e.g. Augment(images, imageIds, seed, epoch, K, views)).
 internal sealed class AugmentKernels(IKernelLauncher launcher)
 {
     /// <summary>Size of AugmentConstants: 28 four-byte fields.</summary>
@@ -111,6 +108,18 @@ internal sealed class AugmentKernels(IKernelLauncher launcher)
         f.Ptr(means);
         f.Ptr(output);
         launcher.Launch(FinishKernel, Grid(pixels, "augment"), Threads, ref f);
+    }
+
+    /// <summary>
+    /// Both phases for a batch, as IBackend.AugmentViews defines it: output [K*M, C, S, S] (row k*M + m is view k of
+    /// image m) from images [M, H, W, C] and their dataset ids [M]. <paramref name="parameters"/> holds K*M
+    /// ViewParams and <paramref name="scratch"/> <see cref="ScratchFloats"/>(K*M, S) floats.
+    /// </summary>
+    internal void Views(DevicePtr constants, uint seed, uint epoch, DevicePtr imageIds, DevicePtr images, int m,
+        int k, int side, DevicePtr parameters, DevicePtr output, DevicePtr scratch)
+    {
+        Params(constants, seed, epoch, imageIds, m, k, parameters);
+        Render(constants, parameters, images, m, Count((long)k * m, "augment views"), side, output, scratch);
     }
 
     /// <summary>Writes the kernel-side struct sizes and offsets (6 ints) for the layout check.</summary>
