@@ -135,7 +135,8 @@ public static partial class Ops
         return loss;
     }
 
-    /// <summary>Mean softmax cross-entropy of logits [N, C] against labels [N]; returns [2] = (loss, correct).</summary>
+    /// <summary>Mean softmax cross-entropy of logits [N, C] against labels [N]; returns [2] = (loss,
+    /// correct).</summary>
     public static Tensor CrossEntropy(Tape tape, Tensor logits, Tensor labels)
     {
         var loss = tape.Empty(2);

@@ -15,7 +15,8 @@ public static partial class Ops
         if (x.Shape.Rank != 4 || w.Shape.Rank != 4 || x.Shape[1] != w.Shape[1])
         {
             throw new ArgumentException(
-                $"conv2d: input {x.Describe()} does not match weight {w.Describe()} (expected [N, {w.Shape[1]}, H, W])");
+                $"conv2d: input {x.Describe()} does not match weight {w.Describe()} " +
+                $"(expected [N, {w.Shape[1]}, H, W])");
         }
         var g = new ConvGeometry(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], w.Shape[0], w.Shape[2], w.Shape[3],
             stride, pad);

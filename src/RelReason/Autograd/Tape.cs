@@ -53,7 +53,8 @@ public sealed class Tape : IDisposable
 
     public bool Needs(Tensor a, Tensor b) => IsRecording && (a.RequiresGrad || b.RequiresGrad);
 
-    public bool Needs(Tensor a, Tensor b, Tensor c) => IsRecording && (a.RequiresGrad || b.RequiresGrad || c.RequiresGrad);
+    public bool Needs(Tensor a, Tensor b, Tensor c) =>
+        IsRecording && (a.RequiresGrad || b.RequiresGrad || c.RequiresGrad);
 
     public void Record(string op, Tensor output, Action backward)
     {

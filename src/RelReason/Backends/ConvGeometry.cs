@@ -33,7 +33,8 @@ public enum BinaryLossKind
     /// <summary>Binary cross-entropy with logits, mean reduction.</summary>
     Bce,
 
-    /// <summary>Sigmoid focal loss, mean over pairs of alpha_t * (1 - p_t)^gamma * bce; the factor is not detached.</summary>
+    /// <summary>Sigmoid focal loss, mean over pairs of alpha_t * (1 - p_t)^gamma * bce; the factor is not
+    /// detached.</summary>
     Focal,
 }
 

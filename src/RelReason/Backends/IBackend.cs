@@ -136,7 +136,8 @@ public interface IBackend : IDisposable
     void PairGatherAdd(Tensor u, Tensor bias, PairIndex pairs, Tensor z);
 
     /// <summary>Backward of <see cref="PairGatherAdd"/>: du[r, h, 0] = sum of dz[p, h] over pairs whose left is r,
-    /// du[r, h, 1] likewise over rights, with beta. The bias gradient is separate (<see cref="BiasBackward"/>).</summary>
+    /// du[r, h, 1] likewise over rights, with beta. The bias gradient is separate (<see
+    /// cref="BiasBackward"/>).</summary>
     void PairScatterAdd(Tensor dz, PairIndex pairs, Tensor du, float beta);
 
     /// <summary>
@@ -145,7 +146,8 @@ public interface IBackend : IDisposable
     /// </summary>
     void PairCombine(Tensor f, PairIndex pairs, Aggregation agg, Tensor output);
 
-    /// <summary>Backward of <see cref="PairCombine"/> into df (scatter-add, with beta). Max routes to the left on ties.</summary>
+    /// <summary>Backward of <see cref="PairCombine"/> into df (scatter-add, with beta). Max routes to the left on
+    /// ties.</summary>
     void PairCombineBackward(Tensor f, Tensor dOut, PairIndex pairs, Aggregation agg, Tensor df, float beta);
 
     // ---- losses: forward and backward fused --------------------------------------------------------

@@ -17,7 +17,8 @@ internal static class NativeLibraryResolver
     static NativeLibraryResolver() =>
         NativeLibrary.SetDllImportResolver(typeof(NativeLibraryResolver).Assembly, Resolve);
 
-    /// <summary>Registers the loader of a logical library name; the loader throws a clear error when it fails.</summary>
+    /// <summary>Registers the loader of a logical library name; the loader throws a clear error when it
+    /// fails.</summary>
     internal static void Register(string logicalName, Func<nint> loader) => Loaders.TryAdd(logicalName, loader);
 
     /// <summary>The loaded handle of a registered library (loading it now if needed).</summary>

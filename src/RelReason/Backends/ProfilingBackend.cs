@@ -111,12 +111,14 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
         Time("batch norm + relu backward", () => inner.BatchNormReluBackward(x, y, dy, gamma, saveMean, saveInvStd, dx,
             dGamma, dBetaParam, dxBeta));
 
-    public void AvgPoolForward(Tensor x, Tensor y, PoolGeometry p) => Time("avg pool", () => inner.AvgPoolForward(x, y, p));
+    public void AvgPoolForward(Tensor x, Tensor y, PoolGeometry p) =>
+        Time("avg pool", () => inner.AvgPoolForward(x, y, p));
 
     public void AvgPoolBackward(Tensor dy, Tensor dx, PoolGeometry p, float beta) =>
         Time("avg pool backward", () => inner.AvgPoolBackward(dy, dx, p, beta));
 
-    public void MaxPoolForward(Tensor x, Tensor y, PoolGeometry p) => Time("max pool", () => inner.MaxPoolForward(x, y, p));
+    public void MaxPoolForward(Tensor x, Tensor y, PoolGeometry p) =>
+        Time("max pool", () => inner.MaxPoolForward(x, y, p));
 
     public void MaxPoolBackward(Tensor x, Tensor y, Tensor dy, Tensor dx, PoolGeometry p, float beta) =>
         Time("max pool backward", () => inner.MaxPoolBackward(x, y, dy, dx, p, beta));

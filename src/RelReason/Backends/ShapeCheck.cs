@@ -65,7 +65,8 @@ internal static class ShapeCheck
         }
     }
 
-    /// <summary>Checks x [N, C, ...] against a per-channel parameter count; returns (N, C, S) with S the spatial size.</summary>
+    /// <summary>Checks x [N, C, ...] against a per-channel parameter count; returns (N, C, S) with S the spatial
+    /// size.</summary>
     internal static (int N, int C, int S) ChannelLayout(string op, Tensor x, int channels)
     {
         if (x.Shape.Rank < 2)

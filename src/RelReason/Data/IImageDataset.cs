@@ -25,7 +25,8 @@ public interface IImageDataset
 
     int ImageBytes => Height * Width * Channels;
 
-    /// <summary>Writes image <paramref name="index"/> as HWC uint8 into <paramref name="destination"/>. Thread-safe.</summary>
+    /// <summary>Writes image <paramref name="index"/> as HWC uint8 into <paramref name="destination"/>.
+    /// Thread-safe.</summary>
     void ReadImage(int index, Span<byte> destination);
 
     /// <summary>The 0-based label of image <paramref name="index"/>; throws when the split has no labels.</summary>

@@ -132,7 +132,8 @@ internal static class SelfTestTraining
         for (int j = 0; j < r.Length; j++)
         {
             double dg = tol.Abs * gradScale + tol.Rel * Math.Abs(refGrad[j]);
-            double allowed = tol.Abs * scale + tol.Rel * Math.Abs(r[j]) + lr * Math.Min(2, dg / (Math.Abs(refGrad[j]) + eps));
+            double allowed = tol.Abs * scale + tol.Rel * Math.Abs(r[j]) +
+                lr * Math.Min(2, dg / (Math.Abs(refGrad[j]) + eps));
             double err = Math.Abs((double)a[j] - r[j]);
             worst = Math.Max(worst, err);
             if (!(err <= allowed))

@@ -26,7 +26,8 @@ public sealed class Conv2d : Module
     public Tensor Forward(Tape tape, Tensor x) => Ops.Conv2d(tape, x, Weight, Stride, Pad);
 }
 
-/// <summary>BatchNorm over channels (2-d: [N, C, H, W]; 1-d: [N, C]), eps 1e-5, momentum 0.1, gamma 1, beta 0.</summary>
+/// <summary>BatchNorm over channels (2-d: [N, C, H, W]; 1-d: [N, C]), eps 1e-5, momentum 0.1, gamma 1, beta
+/// 0.</summary>
 public sealed class BatchNorm : Module
 {
     public BatchNorm(IBackend backend, int channels, double eps = 1e-5, double momentum = 0.1)

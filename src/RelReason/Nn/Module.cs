@@ -36,7 +36,8 @@ public abstract class Module
     public IEnumerable<(string Name, Tensor Tensor)> NamedParameters(string prefix = "") =>
         Walk(prefix).SelectMany(m => m.Module._parameters.Select(p => (m.Prefix + p.Name, p.Tensor)));
 
-    /// <summary>Every tensor of the state dict in PyTorch order (parameters and buffers interleaved per module).</summary>
+    /// <summary>Every tensor of the state dict in PyTorch order (parameters and buffers interleaved per
+    /// module).</summary>
     public IEnumerable<(string Name, Tensor Tensor)> NamedState(string prefix = "") =>
         Walk(prefix).SelectMany(m => m.Module._parameters.Concat(m.Module._buffers)
             .Select(p => (m.Prefix + p.Name, p.Tensor)));

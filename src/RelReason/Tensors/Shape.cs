@@ -37,7 +37,8 @@ public readonly struct Shape : IEquatable<Shape>
 
     public ReadOnlySpan<int> Dims => _dims;
 
-    /// <summary>Product of dimensions from <paramref name="axis"/> to the end (the row length of a flattened view).</summary>
+    /// <summary>Product of dimensions from <paramref name="axis"/> to the end (the row length of a flattened
+    /// view).</summary>
     public long ElementsFrom(int axis)
     {
         long n = 1;

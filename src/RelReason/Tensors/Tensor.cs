@@ -25,7 +25,8 @@ public sealed class Tensor : IDisposable
 
     public long Length => Shape.Elements;
 
-    /// <summary>Name for messages and checkpoints (PyTorch-style, e.g. "layer1.conv.weight"); empty for activations.</summary>
+    /// <summary>Name for messages and checkpoints (PyTorch-style, e.g. "layer1.conv.weight"); empty for
+    /// activations.</summary>
     public string Name { get; set; } = "";
 
     /// <summary>True when gradients flow to or through this tensor.</summary>

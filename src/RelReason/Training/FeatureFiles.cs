@@ -44,7 +44,8 @@ public static class FeatureFiles
         Path.Combine(Path.GetDirectoryName(Path.GetFullPath(npyPath))!,
             Path.GetFileNameWithoutExtension(npyPath) + ".labels.npy");
 
-    /// <summary>Magic, version 1.0, a header dict padded with spaces so the data starts on a 64-byte boundary.</summary>
+    /// <summary>Magic, version 1.0, a header dict padded with spaces so the data starts on a 64-byte
+    /// boundary.</summary>
     private static void Npy(Stream s, string dtype, string shape, ReadOnlySpan<byte> data)
     {
         if (!BitConverter.IsLittleEndian)

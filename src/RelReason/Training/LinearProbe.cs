@@ -25,7 +25,8 @@ public static class LinearProbe
         }
         int classes = Math.Max(train.Classes.Count, Math.Max(train.Labels.Max(), test.Labels.Max()) + 1);
         var classifier = new Linear(backend, new InitRandom((ulong)seed).Fork("classifier"), train.Dimension, classes);
-        using var adam = new Adam(backend, [new ParamGroup("classifier", classifier.Parameters().ToList(), learningRate)]);
+        using var adam = new Adam(backend,
+            [new ParamGroup("classifier", classifier.Parameters().ToList(), learningRate)]);
         var testAccuracy = new List<double>();
         var trainLoss = new List<double>();
         var xBuffer = new float[batchSize * train.Dimension];
@@ -61,10 +62,15 @@ public static class LinearProbe
                 progress?.Invoke(epoch + 1, lossSum / train.Count, acc);
             }
         }
-        return Predict(backend, classifier, test) with { TestAccuracyByEpoch = testAccuracy, TrainLossByEpoch = trainLoss };
+        return Predict(backend, classifier, test) with
+        {
+            TestAccuracyByEpoch = testAccuracy,
+            TrainLossByEpoch = trainLoss,
+        };
     }
 
-    /// <summary>Top-1 accuracy, per-class accuracy and confusion matrix (rows: true class, columns: predicted).</summary>
+    /// <summary>Top-1 accuracy, per-class accuracy and confusion matrix (rows: true class, columns:
+    /// predicted).</summary>
     public static ClassificationReport Predict(IBackend backend, Linear classifier, FeatureSet data)
     {
         int classes = classifier.OutFeatures;

@@ -116,7 +116,8 @@ public static class NearestNeighbours
                 SiftDown(heap, size);
             }
         }
-        Array.Sort(heap, 0, size, Comparer<(float Value, int Index)>.Create((a, b) => Better(a, b) ? -1 : Better(b, a) ? 1 : 0));
+        var order = Comparer<(float Value, int Index)>.Create((a, b) => Better(a, b) ? -1 : Better(b, a) ? 1 : 0);
+        Array.Sort(heap, 0, size, order);
         return heap.Take(size).Select(h => h.Index).ToArray();
     }
 

@@ -41,7 +41,8 @@ public sealed class RelationalStep : IDisposable
 
     private IBackend Backend => Backbone.Backend;
 
-    /// <summary>Runs forward and backward on <paramref name="views"/> [K*M, C, H, W] and updates the parameters.</summary>
+    /// <summary>Runs forward and backward on <paramref name="views"/> [K*M, C, H, W] and updates the
+    /// parameters.</summary>
     public StepResult Run(Tensor views, int k)
     {
         using var tape = new Tape(Backend);

@@ -7,7 +7,8 @@ using RelReason.Training;
 
 namespace RelReason.Tests.Engine;
 
-/// <summary>Bad shapes give an exception that names the op and the shapes, never a wrong answer or a native crash.</summary>
+/// <summary>Bad shapes give an exception that names the op and the shapes, never a wrong answer or a native
+/// crash.</summary>
 public class BadInputTests
 {
     private CpuBackend _cpu = null!;
@@ -71,7 +72,8 @@ public class BadInputTests
     {
         var conv4 = new Conv4(_cpu, 1, seed: 1);
         var head = new RelationHead(_cpu, 64, Aggregation.Cat, seed: 2);
-        using var adam = new Adam(_cpu, [new ParamGroup("all", conv4.Parameters().Concat(head.Parameters()).ToList(), 1e-3f)]);
+        var all = conv4.Parameters().Concat(head.Parameters()).ToList();
+        using var adam = new Adam(_cpu, [new ParamGroup("all", all, 1e-3f)]);
         using var step = new RelationalStep(conv4, head, adam, BinaryLossKind.Bce);
         using var views = _cpu.Empty(new Shape(Math.Max(1, k) * m, 1, 16, 16));
         _cpu.Fill(views, 0.5f);

@@ -73,7 +73,8 @@ public class ReferenceOpTests
         Tolerances.AssertClose(ToArray(_cpu, mean), fx[bn + "/train/batch_mean"].Data, tol, "batch mean");
         Tolerances.AssertClose(ToArray(_cpu, rm), fx[bn + "/train/running_mean_after"].Data, tol, "running mean");
         Tolerances.AssertClose(ToArray(_cpu, rv), fx[bn + "/train/running_var_after"].Data, tol, "running var");
-        var invExpected = fx[bn + "/train/batch_var_biased"].Data.Select(v => (float)(1 / Math.Sqrt(v + 1e-5))).ToArray();
+        var invExpected = fx[bn + "/train/batch_var_biased"].Data
+            .Select(v => (float)(1 / Math.Sqrt(v + 1e-5))).ToArray();
         Tolerances.AssertClose(ToArray(_cpu, inv), invExpected, tol, "inverse std");
 
         using var dx = _cpu.Empty(new(xf.Shape));

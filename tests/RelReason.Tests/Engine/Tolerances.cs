@@ -9,15 +9,18 @@ internal static class Tolerances
 {
     internal readonly record struct Tol(double Abs, double Rel, string Why);
 
-    /// <summary>Backbone features: four conv+BN layers in float32; PyTorch's own float32 run lands ~2e-7 away.</summary>
+    /// <summary>Backbone features: four conv+BN layers in float32; PyTorch's own float32 run lands ~2e-7
+    /// away.</summary>
     internal static readonly Tol Features = new(1e-5, 1e-4, "float32 conv/BN chain, reference ~2e-7 relative");
 
-    /// <summary>Head logits: BatchNorm1d over 24 pairs amplifies feature error; PyTorch float32 is ~1.5e-6 away.</summary>
+    /// <summary>Head logits: BatchNorm1d over 24 pairs amplifies feature error; PyTorch float32 is ~1.5e-6
+    /// away.</summary>
     internal static readonly Tol Logits = new(5e-5, 1e-4, "BN1d over few pairs amplifies feature rounding");
 
     internal static readonly Tol Loss = new(0, 1e-5, "mean of 24 float32 terms");
 
-    /// <summary>Gradients: PyTorch float32 is at worst 3e-6 (relative to norm) from float64; summation order differs.</summary>
+    /// <summary>Gradients: PyTorch float32 is at worst 3e-6 (relative to norm) from float64; summation order
+    /// differs.</summary>
     internal static readonly Tol Gradients = new(2e-5, 2e-4, "float32 backward, other summation order than PyTorch");
 
     /// <summary>Running statistics: one momentum update of batch mean/var.</summary>
@@ -45,7 +48,8 @@ internal static class Tolerances
     /// here (its upstream gradient, 1.7e-4, is a typical one). The gradient into layer3.1 agrees to 4.8e-6; below it
     /// every tensor is ~4e-3 off in norm, samples up to 0.11 RMS (layer3.1.bn2.bias, the flipped channel's sum).
     /// With 2.3M ReLU inputs in ResNet-18 and a ~2e-6 forward error, about one flip per float32 run is expected;
-    /// PyTorch's float32 run happened to have none that mattered. Above the flip (layer4, head) errors are ~2e-5 RMS. Structural errors (a wrong stride, shortcut,
+    /// PyTorch's float32 run happened to have none that mattered. Above the flip (layer4, head) errors are ~2e-5 RMS.
+    /// Structural errors (a wrong stride, shortcut,
     /// pad or transposition) give O(1) errors and still fail; the full ResNet-8 fixture checks the same ops tightly.
     /// </summary>
     internal static readonly Tol SampledGradients = new(0.25, 2e-2,

@@ -73,7 +73,8 @@ public class ResumeTests
         }
         Assert.That(metrics.Select(m => m.Step), Is.EqualTo(reference.Item2.Select(m => m.Step)));
         Assert.That(metrics.Select(m => m["loss"]), Is.EqualTo(reference.Item2.Select(m => m["loss"])));
-        Assert.That(metrics.Select(m => m["pair_accuracy"]), Is.EqualTo(reference.Item2.Select(m => m["pair_accuracy"])));
+        Assert.That(metrics.Select(m => m["pair_accuracy"]),
+            Is.EqualTo(reference.Item2.Select(m => m["pair_accuracy"])));
     }
 
     [Test]

@@ -80,7 +80,8 @@ public sealed unsafe partial class CpuBackend
         Backward(x, y, dy, gamma, saveMean, saveInvStd, dx, dGamma, dBetaParam, dxBeta);
     }
 
-    /// <summary>The batch-norm backward; with a ReLU output <paramref name="y"/>, dy is gated by y &gt; 0 first.</summary>
+    /// <summary>The batch-norm backward; with a ReLU output <paramref name="y"/>, dy is gated by y &gt; 0
+    /// first.</summary>
     private void Backward(Tensor x, Tensor? y, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
         Tensor dx, Tensor dGamma, Tensor dBetaParam, float dxBeta)
     {

@@ -72,7 +72,8 @@ public sealed unsafe partial class CpuBackend
     }
 }
 
-/// <summary>Scalar loss formulas shared by the CPU backend and the tests; double precision, stable for any logit.</summary>
+/// <summary>Scalar loss formulas shared by the CPU backend and the tests; double precision, stable for any
+/// logit.</summary>
 public static class LossMath
 {
     /// <summary>log(1 + exp(x)) without overflow.</summary>

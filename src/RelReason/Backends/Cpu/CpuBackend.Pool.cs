@@ -232,7 +232,8 @@ public sealed unsafe partial class CpuBackend
         }, 64);
     }
 
-    /// <summary>The Conv-4 pooling (2x2, stride 2, no padding) over consecutive planes; odd edges are dropped.</summary>
+    /// <summary>The Conv-4 pooling (2x2, stride 2, no padding) over consecutive planes; odd edges are
+    /// dropped.</summary>
     private static void AvgPool2x2(float* x, float* y, int planes, int h, int w)
     {
         int oh = h / 2, ow = w / 2;

@@ -4,7 +4,8 @@ namespace RelReason.Backends.Cpu;
 
 public sealed unsafe partial class CpuBackend
 {
-    /// <summary>For each feature row, the pairs that read it as left and as right (CSR), built once per index.</summary>
+    /// <summary>For each feature row, the pairs that read it as left and as right (CSR), built once per
+    /// index.</summary>
     private sealed class PairInverse
     {
         internal PairInverse(PairIndex pairs, int rows)

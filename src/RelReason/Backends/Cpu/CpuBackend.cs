@@ -89,7 +89,8 @@ public sealed unsafe partial class CpuBackend : IBackend
         Gemm(transposeA, transposeB, m, n, k, alpha, Ptr(a), Ptr(b), beta, Ptr(c));
     }
 
-    /// <summary>Row-major C[m,n] = alpha op(A) op(B) + beta C with dense leading dimensions, split over workers.</summary>
+    /// <summary>Row-major C[m,n] = alpha op(A) op(B) + beta C with dense leading dimensions, split over
+    /// workers.</summary>
     internal void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, float* a, float* b, float beta,
         float* c)
     {

@@ -16,7 +16,8 @@ internal sealed class CpuParallel
 
     internal int Threads { get; }
 
-    /// <summary>Number of workers used for <paramref name="count"/> items with at least <paramref name="grain"/> each.</summary>
+    /// <summary>Number of workers used for <paramref name="count"/> items with at least <paramref name="grain"/>
+    /// each.</summary>
     internal int Workers(long count, long grain = 1) =>
         (int)Math.Clamp(count / Math.Max(1, grain), 1, Threads);
 

@@ -43,7 +43,8 @@ internal static unsafe class Im2Col
                             }
                             if (x1 > x0)
                             {
-                                new ReadOnlySpan<float>(src + x0 - p + kw, x1 - x0).CopyTo(new Span<float>(dst + x0, x1 - x0));
+                                new ReadOnlySpan<float>(src + x0 - p + kw, x1 - x0)
+                                    .CopyTo(new Span<float>(dst + x0, x1 - x0));
                             }
                             for (int xo = Math.Max(x1, 0); xo < ow; xo++)
                             {
