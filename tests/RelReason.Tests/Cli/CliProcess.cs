@@ -79,7 +79,7 @@ internal sealed partial class CliProcess : IDisposable
         return child;
     }
 
-    /// <summary>Reads stdout until a line satisfies <paramref name="match"/>; fails on timeout or end of output.</summary>
+    /// <summary>Reads stdout until a line satisfies <paramref name="match"/>; fails on timeout or its end.</summary>
     public string WaitForLine(Func<string, bool> match, string what)
     {
         var deadline = Stopwatch.StartNew();
@@ -105,7 +105,8 @@ internal sealed partial class CliProcess : IDisposable
     /// <summary>Sends <paramref name="signal"/> to the child.</summary>
     public void Signal(int signal)
     {
-        Assert.That(_process.HasExited, Is.False, $"the child ended before signal {signal} could be sent\n{Transcript}");
+        Assert.That(_process.HasExited, Is.False,
+            $"the child ended before signal {signal} could be sent\n{Transcript}");
         if (Kill(_process.Id, signal) != 0)
         {
             Assert.Fail($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");

@@ -246,7 +246,7 @@ public class EvaluationCliTests : CliTestBase
         Assert.That(ChangedWeights(TinyCheckpoint, saved), Is.Empty);
     }
 
-    /// <summary>Learned backbone tensors (not batch-norm statistics) whose bits differ between two checkpoints.</summary>
+    /// <summary>Learned backbone tensors (not batch-norm statistics) whose bits differ between checkpoints.</summary>
     private static List<string> ChangedWeights(string a, string b)
     {
         using var first = SafetensorsFile.Open(a);
@@ -264,7 +264,8 @@ public class EvaluationCliTests : CliTestBase
     [TestCase("tenth")]
     public void ALabelFractionOutsideZeroToOneIsRefused(string fraction)
     {
-        var run = CliRunner.Expect(2, ["finetune", "--checkpoint", TinyCheckpoint, "--label-fraction", fraction, .. Cpu]);
+        var run = CliRunner.Expect(2,
+            ["finetune", "--checkpoint", TinyCheckpoint, "--label-fraction", fraction, .. Cpu]);
         Assert.That(run.Error, Does.Contain("--label-fraction").And.Contain(fraction));
     }
 

@@ -26,7 +26,8 @@ public class OutputCliTests : CliTestBase
     private static (string Header, byte[] Data) ReadNpy(string path)
     {
         byte[] bytes = System.IO.File.ReadAllBytes(path);
-        Assert.That(bytes[..8], Is.EqualTo(new byte[] { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0 }));
+        Assert.That(bytes[..6], Is.EqualTo(new byte[] { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y' }));
+        Assert.That(bytes[6..8], Is.EqualTo(new byte[] { 1, 0 }), "format version 1.0");
         int length = BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8));
         Assert.That((10 + length) % 64, Is.Zero, "data aligned to 64 bytes");
         string header = Encoding.ASCII.GetString(bytes, 10, length);
@@ -46,11 +47,13 @@ public class OutputCliTests : CliTestBase
             Is.EqualTo((npy, TinyDataset.TestCount, "default/test")));
 
         var (header, data) = ReadNpy(npy);
-        Assert.That(header, Is.EqualTo($"{{'descr': '<f4', 'fortran_order': False, 'shape': ({count}, {dimension}), }}"));
+        Assert.That(header,
+            Is.EqualTo($"{{'descr': '<f4', 'fortran_order': False, 'shape': ({count}, {dimension}), }}"));
         Assert.That(data, Has.Length.EqualTo(count * dimension * sizeof(float)));
         var (labelHeader, labelData) = ReadNpy(Path.Combine(Dir, "test.labels.npy"));
         Assert.That(labelHeader, Is.EqualTo($"{{'descr': '<i8', 'fortran_order': False, 'shape': ({count},), }}"));
-        Assert.That(MemoryMarshal.Cast<byte, long>(labelData).ToArray(), Is.EqualTo(Tiny.TestLabels.Select(l => (long)l)));
+        Assert.That(MemoryMarshal.Cast<byte, long>(labelData).ToArray(),
+            Is.EqualTo(Tiny.TestLabels.Select(l => (long)l)));
         Assert.That(run.Out, Does.Contain($"labels in {Path.Combine(Dir, "test.labels.npy")}"));
 
         string st = File("test.safetensors");
