@@ -48,10 +48,13 @@ public sealed class ArgReader
 
     public bool HelpRequested { get; }
 
+    /// <summary>Whether <paramref name="name"/> was on the command line (with or without a value).</summary>
+    public bool Given(string name) => _values.ContainsKey(name);
+
     public string String(string name, string fallback, string help)
     {
         Declare(name, $"{help} (default: {fallback})");
-        return _values.TryGetValue(name, out var v) && v != null ? v : fallback;
+        return _values.TryGetValue(name, out var v) ? v ?? throw Missing(name) : fallback;
     }
 
     public string? OptionalString(string name, string help)
@@ -84,16 +87,19 @@ public sealed class ArgReader
         return Int(name, 0, help, min);
     }
 
-    public double Double(string name, double fallback, string help)
+    /// <summary>A finite number, at least <paramref name="min"/> when one is given.</summary>
+    public double Double(string name, double fallback, string help, double min = double.NegativeInfinity)
     {
         Declare(name, $"{help} (default: {fallback.ToString(CultureInfo.InvariantCulture)})");
         if (!_values.TryGetValue(name, out var v))
         {
             return fallback;
         }
-        if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double x))
+        if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) ||
+            !double.IsFinite(x) || x < min)
         {
-            throw new UsageException($"--{name} needs a number, got '{v}'");
+            string bound = double.IsNegativeInfinity(min) ? "" : $" >= {min.ToString(CultureInfo.InvariantCulture)}";
+            throw new UsageException($"--{name} needs a finite number{bound}, got '{v}'");
         }
         return x;
     }
@@ -110,9 +116,18 @@ public sealed class ArgReader
             : v is "false" or "0" or "no" ? false : throw new UsageException($"--{name} is a flag, got '{v}'");
     }
 
-    /// <summary>After all options are read: throws on options the command does not know.</summary>
-    public void Done()
+    /// <summary>
+    /// After all options are read: throws on options the command does not know, and on more than
+    /// <paramref name="positionals"/> arguments that are not options (a stray word is a typo, not something to
+    /// ignore).
+    /// </summary>
+    public void Done(int positionals = 0)
     {
+        if (Positional.Count > positionals)
+        {
+            throw new UsageException(
+                $"unexpected argument '{Positional[positionals]}' for '{Command}' (see relreason {Command} --help)");
+        }
         var unknown = _values.Keys.Where(k => !_used.Contains(k)).ToList();
         if (unknown.Count > 0)
         {
@@ -121,6 +136,21 @@ public sealed class ArgReader
                 $"for '{Command}' (see relreason {Command} --help)");
         }
     }
+
+    /// <summary>
+    /// Returns <paramref name="value"/> when it is one of <paramref name="allowed"/>; otherwise a usage error that
+    /// names --<paramref name="name"/> and lists the choices, before any work starts.
+    /// </summary>
+    public static string OneOf(string name, string value, IEnumerable<string> allowed)
+    {
+        var choices = allowed.ToList();
+        return choices.Contains(value, StringComparer.Ordinal)
+            ? value
+            : throw new UsageException($"--{name} must be one of {string.Join(", ", choices)}; got '{value}'");
+    }
+
+    /// <summary>The --device values (BackendFactory.Create).</summary>
+    public static IReadOnlyList<string> Devices { get; } = ["auto", "cpu", "cuda"];
 
     public string HelpText()
     {

@@ -28,12 +28,36 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
         args.Int("seed", 1, "seed of the classifier / random-init backbone"),
         args.OptionalString("plots", "folder for PNG plots (default: the checkpoint's run folder)"));
 
-    internal LoadedBackbone Load(IBackend backend)
+    /// <summary>
+    /// A usage error unless the factory knows <paramref name="name"/>: one of its names, or a stem-taking ResNet
+    /// with its stem spelled in ("resnet18-small", as checkpoints name it).
+    /// </summary>
+    internal static string CheckBackboneName(string name)
+    {
+        int dash = name.IndexOf('-');
+        bool spelled = dash > 0 && BackboneFactory.StemNames.Contains(name[..dash]) &&
+            BackboneFactory.Stems.Contains(name[(dash + 1)..]);
+        return spelled ? name : ArgReader.OneOf("backbone", name, BackboneFactory.Names);
+    }
+
+    /// <summary>Usage errors (exit 2) before any backend, file or dataset is touched.</summary>
+    internal void Check()
     {
         if ((Checkpoint == null) == !RandomInit)
         {
             throw new UsageException("give either --checkpoint PATH or --random-init");
         }
+        CheckBackboneName(Backbone);
+        ArgReader.OneOf("device", Device, ArgReader.Devices);
+        if (Dataset != null)
+        {
+            ArgReader.OneOf("data", Dataset, DatasetCatalog.All.Select(s => s.Name));
+        }
+    }
+
+    internal LoadedBackbone Load(IBackend backend)
+    {
+        Check();
         string dataset = Dataset ?? "default";
         string? path = DataPath;
         string description;
@@ -45,6 +69,12 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
             string file = Directory.Exists(Checkpoint)
                 ? System.IO.Path.Combine(Checkpoint, Training.Reporting.RunFolder.LastCheckpointName)
                 : Checkpoint;
+            if (!File.Exists(file))
+            {
+                throw new FileNotFoundException(Directory.Exists(Checkpoint)
+                    ? $"{file}: no checkpoint in this run folder (the run wrote none yet)"
+                    : $"{file}: no such checkpoint file or run folder", file);
+            }
             var info = Training.Checkpoints.Checkpoint.ReadInfo(file);
             if (Dataset == null && info.Dataset.Length > 0)
             {
@@ -81,7 +111,7 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
         side = side > 0 ? side : spec.CropSide > 0 ? spec.CropSide : train.Height;
         var (mean, std) = DatasetCatalog.Normalization(dataset, train.Channels);
         return new LoadedBackbone(backbone, train, test, new AugmentOptions { Side = side, Mean = mean, Std = std },
-            description, plots);
+            description, plots, dataset);
     }
 
     private static PretrainOptions? TryConfig(CheckpointInfo info)
@@ -97,9 +127,12 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
     }
 }
 
-/// <summary>A backbone ready for evaluation, with its labelled splits and normalisation.</summary>
+/// <summary>
+/// A backbone ready for evaluation, with its labelled splits and normalisation; <paramref name="Dataset"/> is the
+/// catalog name the splits were opened under.
+/// </summary>
 internal sealed record LoadedBackbone(Backbone Backbone, IImageDataset Train, IImageDataset Test,
-    AugmentOptions Normalisation, string Description, string? PlotFolder) : IDisposable
+    AugmentOptions Normalisation, string Description, string? PlotFolder, string Dataset) : IDisposable
 {
     public void Dispose()
     {

@@ -16,11 +16,18 @@ public sealed record BenchResult(string Backbone, long Parameters, int K, int M,
     string Backend, string Timing, double StartupMs, double ModuleLoadMs, double AugmentMedianMs,
     double AugmentViewsPerSecond, long DeviceUsedBytes);
 
-public sealed record PretrainResult(string RunFolder, long Steps, double FinalLoss, double PairAccuracy,
+/// <summary>
+/// `pretrain --json`. FinalLoss and PairAccuracy are the means of the last logging interval (null when the run
+/// never logged, which JSON cannot write as NaN).
+/// </summary>
+public sealed record PretrainResult(string RunFolder, long Steps, double? FinalLoss, double? PairAccuracy,
     string Checkpoint, double? LinearEvalAccuracy, double? RandomInitAccuracy);
 
+/// <summary>
+/// linear-eval and finetune --json. A class without test images has no accuracy: null (JSON has no NaN).
+/// </summary>
 public sealed record ClassificationResult(string Backbone, double Accuracy,
-    IReadOnlyDictionary<string, double> PerClassAccuracy, int[][] Confusion);
+    IReadOnlyDictionary<string, double?> PerClassAccuracy, int[][] Confusion);
 
 public sealed record KnnResult(string Backbone, int K, double Accuracy, double PrecisionAtK,
     double MeanAveragePrecisionAtK);

@@ -55,7 +55,12 @@ public static class Program
         {
             // Expected failures (bad input, missing files, unusable device) carry a message written for people;
             // RELREASON_DEBUG=1 shows the stack as well.
-            Console.Error.WriteLine($"relreason: {e.Message}");
+            // An ArgumentException's message ends in " (Parameter 'name')": the parameter of a library method,
+            // which means nothing on the command line.
+            string message = e is ArgumentException { ParamName: { } p }
+                ? e.Message.Replace($" (Parameter '{p}')", "", StringComparison.Ordinal)
+                : e.Message;
+            Console.Error.WriteLine($"relreason: {message}");
             if (Environment.GetEnvironmentVariable("RELREASON_DEBUG") == "1")
             {
                 Console.Error.WriteLine(e);

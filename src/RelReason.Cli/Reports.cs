@@ -44,7 +44,8 @@ internal static class Reports
     }
 
     internal static ClassificationResult ToJson(ClassificationReport r, string backbone) => new(backbone, r.Accuracy,
-        r.Classes.Take(r.PerClassAccuracy.Length).Zip(r.PerClassAccuracy).ToDictionary(p => p.First, p => p.Second),
+        r.Classes.Take(r.PerClassAccuracy.Length).Zip(r.PerClassAccuracy)
+            .ToDictionary(p => p.First, p => double.IsNaN(p.Second) ? null : (double?)p.Second),
         Enumerable.Range(0, r.Confusion.GetLength(0))
             .Select(i => Enumerable.Range(0, r.Confusion.GetLength(1)).Select(j => r.Confusion[i, j]).ToArray())
             .ToArray());

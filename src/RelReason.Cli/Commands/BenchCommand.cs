@@ -33,6 +33,8 @@ internal static class BenchCommand
             return 0;
         }
         args.Done();
+        BackboneSource.CheckBackboneName(backboneName);
+        ArgReader.OneOf("device", device, ArgReader.Devices);
         var loss = lossName switch
         {
             "bce" => BinaryLossKind.Bce,

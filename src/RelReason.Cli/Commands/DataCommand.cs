@@ -14,16 +14,30 @@ internal static class DataCommand
         string? name = args.Positional.Count > 1 ? args.Positional[1] : null;
         return sub switch
         {
-            "fetch" => Fetch(args, Need(name, sub)),
+            "fetch" => Fetch(args, name),
             "info" => Info(args, name ?? "default"),
             "preview" => Preview(args, name ?? "default"),
-            _ => Help(args),
+            "" => Help(args),
+            _ => throw new UsageException($"unknown data subcommand '{sub}'; expected fetch, info or preview"),
         };
     }
 
     private static string Need(string? name, string sub) =>
         name ?? throw new UsageException($"data {sub} needs a dataset name: " +
             string.Join(", ", DatasetCatalog.All.Select(s => s.Name)));
+
+    /// <summary>`data SUB --help`: the subcommand's options, once they are all declared.</summary>
+    private static bool ShowHelp(ArgReader args, string usage)
+    {
+        if (!args.HelpRequested)
+        {
+            return false;
+        }
+        Console.WriteLine($"relreason data {usage}\n");
+        Console.WriteLine(args.HelpText());
+        Console.WriteLine("datasets: " + string.Join(", ", DatasetCatalog.All.Select(s => s.Name)));
+        return true;
+    }
 
     private static int Help(ArgReader args)
     {
@@ -36,12 +50,17 @@ internal static class DataCommand
         return args.HelpRequested ? 0 : 2;
     }
 
-    private static int Fetch(ArgReader args, string name)
+    private static int Fetch(ArgReader args, string? dataset)
     {
         string? root = args.OptionalString("root", "data root (default: $RELREASON_DATA or ./data)");
         string? url = args.OptionalString("url", "base URL of a mirror");
         bool force = args.Flag("force", "fetch again even when the folder exists (the old copy stays until success)");
-        args.Done();
+        if (ShowHelp(args, "fetch NAME: download, verify MD5, unpack"))
+        {
+            return 0;
+        }
+        args.Done(positionals: 2);
+        string name = Need(dataset, "fetch");
         var bar = new ProgressBar();
         var result = DatasetFetcher.FetchAsync(name, new FetchOptions
         {
@@ -60,7 +79,11 @@ internal static class DataCommand
     private static int Info(ArgReader args, string name)
     {
         var options = OpenOptions(args);
-        args.Done();
+        if (ShowHelp(args, "info NAME: splits, counts, shapes, classes, bytes"))
+        {
+            return 0;
+        }
+        args.Done(positionals: 2);
         var info = DatasetCatalog.Info(name, options);
         Console.WriteLine($"{info.Spec.Name}: {info.Spec.Description}");
         Console.WriteLine($"  folder   {info.Folder}{(info.Exists ? "" : " (missing)")}");
@@ -89,8 +112,16 @@ internal static class DataCommand
         int views = args.Int("views", 0, "augmented views to show beside the image (0: the raw image only)", 0);
         int seed = args.Int("seed", 1, "augmentation seed");
         int scale = args.Int("scale", 4, "pixel magnification", 1);
-        string output = args.OptionalString("out", "PNG file to write") ?? throw new UsageException("--out is required");
-        args.Done();
+        string? output = args.OptionalString("out", "PNG file to write (required)");
+        if (ShowHelp(args, "preview NAME: an image and augmented views of it as a PNG"))
+        {
+            return 0;
+        }
+        args.Done(positionals: 2);
+        if (output == null)
+        {
+            throw new UsageException("data preview needs --out FILE.png");
+        }
         var dataset = DatasetCatalog.Open(name, split, options);
         try
         {

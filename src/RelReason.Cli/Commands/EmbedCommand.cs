@@ -10,8 +10,7 @@ internal static class EmbedCommand
     {
         var source = BackboneSource.Read(args);
         string split = args.String("split", "test", "split to embed");
-        string output = args.OptionalString("out", "output file: .safetensors or .npy") ??
-            throw new UsageException("--out FILE (.safetensors or .npy) is required");
+        string? output = args.OptionalString("out", "output file: .safetensors or .npy (required)");
         bool json = args.Flag("json", "print one JSON object as the last line");
         if (args.HelpRequested)
         {
@@ -20,6 +19,11 @@ internal static class EmbedCommand
             return 0;
         }
         args.Done();
+        source.Check();
+        if (output == null)
+        {
+            throw new UsageException("embed needs --out FILE (.safetensors or .npy)");
+        }
         string ext = Path.GetExtension(output).ToLowerInvariant();
         if (ext is not (".safetensors" or ".npy"))
         {

@@ -16,9 +16,10 @@ internal static class FineTuneCommand
         {
             Epochs = args.Int("epochs", d.Epochs, "epochs", 1),
             BatchSize = args.Int("batch", d.BatchSize, "batch size", 2),
-            BackboneLearningRate = (float)args.Double("lr-backbone", d.BackboneLearningRate, "backbone Adam lr"),
-            ClassifierLearningRate = (float)args.Double("lr-classifier", d.ClassifierLearningRate, "classifier Adam lr"),
-            WeightDecay = (float)args.Double("weight-decay", d.WeightDecay, "L2 weight decay"),
+            BackboneLearningRate = (float)args.Double("lr-backbone", d.BackboneLearningRate, "backbone Adam lr", 0),
+            ClassifierLearningRate =
+                (float)args.Double("lr-classifier", d.ClassifierLearningRate, "classifier Adam lr", 0),
+            WeightDecay = (float)args.Double("weight-decay", d.WeightDecay, "L2 weight decay", 0),
             StepDecay = !args.Flag("no-decay", "keep the learning rates constant (no x0.1 at 50% and 75%)"),
         };
         string? save = args.OptionalString("save", "write the fine-tuned backbone and classifier to this checkpoint");
@@ -30,6 +31,11 @@ internal static class FineTuneCommand
             return 0;
         }
         args.Done();
+        source.Check();
+        if (!(fraction > 0 && fraction <= 1))
+        {
+            throw new UsageException($"--label-fraction must be in (0, 1], got {fraction}");
+        }
         options = options with { Seed = source.Seed, Threads = source.Threads };
         using var backend = BackendFactory.Create(source.Device, source.Threads, Console.Error.WriteLine);
         using var loaded = source.Load(backend);
@@ -56,7 +62,7 @@ internal static class FineTuneCommand
                 Backbone = loaded.Backbone.ArchitectureName,
                 InChannels = loaded.Backbone.InChannels,
                 InputSize = loaded.Normalisation.Side,
-                Dataset = source.Dataset ?? "",
+                Dataset = loaded.Dataset,
                 Method = "fine-tuning",
                 Seed = source.Seed,
                 Epoch = options.Epochs,

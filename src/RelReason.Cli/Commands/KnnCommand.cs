@@ -23,6 +23,7 @@ internal static class KnnCommand
             return 0;
         }
         args.Done();
+        source.Check();
         using var backend = BackendFactory.Create(source.Device, source.Threads, Console.Error.WriteLine);
         using var loaded = source.Load(backend);
         Console.WriteLine($"backbone: {loaded.Description}");

@@ -21,7 +21,7 @@ internal static class LinearEvalCommand
         var source = BackboneSource.Read(args);
         int epochs = args.Int("epochs", 100, "classifier epochs", 1);
         int batch = args.Int("batch", 128, "classifier batch size", 1);
-        double lr = args.Double("lr", 1e-3, "classifier Adam learning rate");
+        double lr = args.Double("lr", 1e-3, "classifier Adam learning rate", 0);
         bool json = args.Flag("json", "print one JSON object as the last line");
         if (args.HelpRequested)
         {
@@ -30,6 +30,7 @@ internal static class LinearEvalCommand
             return 0;
         }
         args.Done();
+        source.Check();
         using var backend = BackendFactory.Create(source.Device, source.Threads, Console.Error.WriteLine);
         using var loaded = source.Load(backend);
         Console.WriteLine($"backbone: {loaded.Description}");

@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using RelReason.Backends;
+using RelReason.Data;
 using RelReason.Nn;
 using RelReason.Training;
 using RelReason.Training.Checkpoints;
@@ -71,10 +73,27 @@ internal static class PretrainCommand
         if (resume != null)
         {
             var (stored, _, _) = PretrainSession.ReadResumePoint(resume);
-            // What may differ on resume: how long, where and how it reports; the rest comes from the checkpoint.
+            // What may differ on resume: how long, where and how it reports, where the data is; the rest comes
+            // from the checkpoint, and an option given with another value is refused rather than ignored.
             // The CPU backend's sums depend on the thread count: keep it to reproduce the uninterrupted numbers.
+            var asked = stored with
+            {
+                Dataset = dataset ?? stored.Dataset,
+                Split = args.Given("split") ? options.Split : stored.Split,
+                Backbone = args.Given("backbone") ? options.Backbone : stored.Backbone,
+                K = k ?? stored.K,
+                M = m ?? stored.M,
+                LearningRate = args.Given("lr") ? options.LearningRate : stored.LearningRate,
+                Loss = args.Given("loss") ? options.Loss : stored.Loss,
+                Aggregation = args.Given("aggregation") ? options.Aggregation : stored.Aggregation,
+                Seed = args.Given("seed") ? options.Seed : stored.Seed,
+                Size = args.Given("size") ? options.Size : stored.Size,
+                DropLast = args.Given("drop-last") ? options.DropLast : stored.DropLast,
+            };
+            PretrainSession.CheckCompatible(resume, stored, asked);
             options = stored with
             {
+                DataPath = args.Given("data-path") ? options.DataPath : stored.DataPath,
                 Epochs = epochs ?? stored.Epochs,
                 MaxSteps = maxSteps ?? stored.MaxSteps,
                 Device = device ?? stored.Device,
@@ -82,14 +101,20 @@ internal static class PretrainCommand
                 LogEvery = logEvery ?? stored.LogEvery,
                 CheckpointEvery = checkpointEvery ?? stored.CheckpointEvery,
             };
-            var asked = options with
-            {
-                Dataset = dataset ?? stored.Dataset,
-                K = k ?? stored.K,
-                M = m ?? stored.M,
-            };
-            PretrainSession.CheckCompatible(resume, stored, asked);
         }
+        BackboneSource.CheckBackboneName(options.Backbone);
+        ArgReader.OneOf("data", options.Dataset, DatasetCatalog.All.Select(s => s.Name));
+        ArgReader.OneOf("split", options.Split, DatasetCatalog.Describe(options.Dataset).Splits);
+        ArgReader.OneOf("device", options.Device, ArgReader.Devices);
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
+        }
+
         using var backend = BackendFactory.Create(options.Device, options.Threads, Console.Error.WriteLine);
         if (resume == null && backend.Name == "cpu" && (k == null || epochs == null))
         {
@@ -97,7 +122,6 @@ internal static class PretrainCommand
             Console.Error.WriteLine($"on the CPU: K={options.K}, {options.Epochs} epochs by default (the reference: " +
                 $"K={ReferenceK}, {ReferenceEpochs} epochs; set --k and --epochs to change)");
         }
-        options.Validate();
         var bar = new StepBar();
         using var session = resume != null
             ? PretrainSession.Resume(options, PretrainSession.ReadResumePoint(resume).Checkpoint, backend, bar.Writer)
@@ -105,16 +129,32 @@ internal static class PretrainCommand
         session.Trainer.StepCompleted += bar.Show;
         PrintConfig(session, backend);
         using var stop = new CancellationTokenSource();
+        // Ctrl-C (SIGINT) and SIGTERM (kill, a scheduler's preemption) both finish the step in progress, write a
+        // checkpoint and exit with 128 + the signal's number; the same signal again kills at once.
+        int signalExit = 0;
+        void Stop(int exitCode, string name)
+        {
+            signalExit = exitCode;
+            stop.Cancel();
+            Console.Error.WriteLine($"\n{name}: stopping after this step ({name} again kills without a checkpoint)");
+        }
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
             if (!stop.IsCancellationRequested)
             {
                 e.Cancel = true;
-                stop.Cancel();
-                Console.Error.WriteLine("\nstopping after this step (Ctrl-C again to kill without a checkpoint)");
+                Stop(130, "Ctrl-C");
             }
         };
         Console.CancelKeyPress += onCancel;
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
+        {
+            if (!stop.IsCancellationRequested)
+            {
+                c.Cancel = true;
+                Stop(143, "SIGTERM");
+            }
+        });
         PretrainOutcome outcome;
         try
         {
@@ -129,7 +169,7 @@ internal static class PretrainCommand
                 : $"The last good checkpoint is {last.Path} (step {last.Info.Step})."));
             return 1;
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             bar.Clear();
             var last = session.LastCheckpoint;
@@ -147,7 +187,7 @@ internal static class PretrainCommand
         {
             session.Folder.Log($"interrupted: checkpoint {final.Path} at step {final.Info.Step}; " +
                 $"continue with: relreason pretrain --resume {session.Folder.Path}");
-            return 130;
+            return signalExit;
         }
         session.Folder.Log($"done: {session.Trainer.Step} steps, checkpoint {final.Path}");
         EvalSummary? eval = null;
@@ -157,12 +197,27 @@ internal static class PretrainCommand
         }
         if (json)
         {
-            var r = session.LastReport;
+            var (loss, accuracy) = LastLogged(session);
             Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new PretrainResult(session.Folder.Path,
-                session.Trainer.Step, r?.Loss ?? double.NaN, r?.PairAccuracy ?? double.NaN, final.Path,
-                eval?.Pretrained, eval?.RandomInit), CliJson.Default.PretrainResult));
+                session.Trainer.Step, loss, accuracy, final.Path, eval?.Pretrained, eval?.RandomInit),
+                CliJson.Default.PretrainResult));
         }
         return 0;
+    }
+
+    /// <summary>
+    /// The last logged loss and pair accuracy: this session's, or, when it trained no step (a finished run resumed
+    /// without more epochs), the last line of metrics.jsonl; null when neither exists.
+    /// </summary>
+    private static (double? Loss, double? PairAccuracy) LastLogged(PretrainSession session)
+    {
+        if (session.LastReport is { } r)
+        {
+            return (r.Loss, r.PairAccuracy);
+        }
+        var last = session.Folder.ReadMetrics().LastOrDefault();
+        static double? Finite(double v) => double.IsFinite(v) ? v : null;
+        return last == null ? (null, null) : (Finite(last["loss"]), Finite(last["pair_accuracy"]));
     }
 
     private static string DefaultName(PretrainOptions o) =>

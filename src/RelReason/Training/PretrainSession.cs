@@ -49,7 +49,8 @@ public sealed class PretrainSession : IPretrainSink, IDisposable
         }
         catch
         {
-            folder.Dispose();
+            // The dataset or options were refused before the first step: no empty run folder is left behind.
+            folder.Discard();
             throw;
         }
     }
@@ -65,6 +66,11 @@ public sealed class PretrainSession : IPretrainSink, IDisposable
                 : $"{path}: no such checkpoint or run folder", checkpoint);
         }
         var info = Checkpoint.ReadInfo(checkpoint);
+        if (info.Method != Checkpoint.RelationalReasoning)
+        {
+            throw new CheckpointException(checkpoint, $"a {info.Method} checkpoint, not a pretraining one: --resume " +
+                "continues relational-reasoning runs");
+        }
         var options = JsonSerializer.Deserialize(info.ConfigJson, TrainingJson.Default.PretrainOptions)
             ?? throw new CheckpointException(checkpoint, "the checkpoint holds no run configuration");
         return (options, checkpoint, Path.GetDirectoryName(Path.GetFullPath(checkpoint))!);

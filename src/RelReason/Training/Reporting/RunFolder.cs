@@ -77,8 +77,33 @@ public sealed class RunFolder : IDisposable
             throw new IOException(
                 $"{path}: run folder is not empty; choose another folder, or resume the run that is there");
         }
-        Directory.CreateDirectory(path);
+        try
+        {
+            Directory.CreateDirectory(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            string why = FileInTheWay(path) is { } file ? $"{file} is a file, not a folder" : e.Message;
+            throw new IOException($"{path}: cannot create the run folder: {why}", e);
+        }
         return new RunFolder(path, echo);
+    }
+
+    /// <summary>The path itself or its nearest existing ancestor, when that is a regular file.</summary>
+    private static string? FileInTheWay(string path)
+    {
+        for (string? p = path; !string.IsNullOrEmpty(p); p = System.IO.Path.GetDirectoryName(p))
+        {
+            if (System.IO.File.Exists(p))
+            {
+                return p;
+            }
+            if (Directory.Exists(p))
+            {
+                return null;
+            }
+        }
+        return null;
     }
 
     /// <summary>
@@ -187,6 +212,31 @@ public sealed class RunFolder : IDisposable
             }
         }
         return found.OrderBy(c => c.Info.Step).ThenBy(c => c.Path, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// Closes the folder and removes a run that never started (its options or data were refused): log.txt,
+    /// metrics.jsonl, config.json, and the folder itself when nothing else is in it. Best effort: what cannot be
+    /// removed stays, and the failure that led here is the one reported.
+    /// </summary>
+    public void Discard()
+    {
+        Dispose();
+        try
+        {
+            foreach (string file in new[] { LogPath, MetricsPath, ConfigPath })
+            {
+                System.IO.File.Delete(file);
+            }
+            if (!Directory.EnumerateFileSystemEntries(Path).Any())
+            {
+                Directory.Delete(Path);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Leftovers of a run that never started are harmless; the start's own error matters.
+        }
     }
 
     /// <summary>Closes metrics.jsonl and log.txt (everything written is already flushed).</summary>
