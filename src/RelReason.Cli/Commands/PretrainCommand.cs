@@ -72,7 +72,7 @@ internal static class PretrainCommand
 
         if (resume != null)
         {
-            var (stored, _, _) = PretrainSession.ReadResumePoint(resume);
+            var (stored, _, _) = PretrainRun.ReadResumePoint(resume);
             // What may differ on resume: how long, where and how it reports, where the data is; the rest comes
             // from the checkpoint, and an option given with another value is refused rather than ignored.
             // The CPU backend's sums depend on the thread count: keep it to reproduce the uninterrupted numbers.
@@ -90,7 +90,7 @@ internal static class PretrainCommand
                 Size = args.Given("size") ? options.Size : stored.Size,
                 DropLast = args.Given("drop-last") ? options.DropLast : stored.DropLast,
             };
-            PretrainSession.CheckCompatible(resume, stored, asked);
+            PretrainRun.CheckCompatible(resume, stored, asked);
             options = stored with
             {
                 DataPath = args.Given("data-path") ? options.DataPath : stored.DataPath,
@@ -123,11 +123,11 @@ internal static class PretrainCommand
                 $"K={ReferenceK}, {ReferenceEpochs} epochs; set --k and --epochs to change)");
         }
         var bar = new StepBar();
-        using var session = resume != null
-            ? PretrainSession.Resume(options, PretrainSession.ReadResumePoint(resume).Checkpoint, backend, bar.Writer)
-            : PretrainSession.Start(options, backend, Path.Combine(runs, runName ?? DefaultName(options)), bar.Writer);
-        session.Trainer.StepCompleted += bar.Show;
-        PrintConfig(session, backend);
+        using var training = resume != null
+            ? PretrainRun.Resume(options, PretrainRun.ReadResumePoint(resume).Checkpoint, backend, bar.Writer)
+            : PretrainRun.Start(options, backend, Path.Combine(runs, runName ?? DefaultName(options)), bar.Writer);
+        training.Trainer.StepCompleted += bar.Show;
+        PrintConfig(training, backend);
         using var stop = new CancellationTokenSource();
         // Ctrl-C (SIGINT) and SIGTERM (kill, a scheduler's preemption) both finish the step in progress, write a
         // checkpoint and exit with 128 + the signal's number; the same signal again kills at once.
@@ -158,12 +158,12 @@ internal static class PretrainCommand
         PretrainOutcome outcome;
         try
         {
-            outcome = session.Run(stop.Token);
+            outcome = training.Run(stop.Token);
         }
         catch (NonFiniteLossException e)
         {
             bar.Clear();
-            var last = session.LastCheckpoint;
+            var last = training.LastCheckpoint;
             Console.Error.WriteLine($"relreason: {e.Message}. " + (last == null
                 ? "No checkpoint was written before it."
                 : $"The last good checkpoint is {last.Path} (step {last.Info.Step})."));
@@ -172,7 +172,7 @@ internal static class PretrainCommand
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             bar.Clear();
-            var last = session.LastCheckpoint;
+            var last = training.LastCheckpoint;
             Console.Error.WriteLine($"relreason: writing the run failed: {e.Message}" + (last == null ? ""
                 : $" The last checkpoint that was written is {last.Path} (step {last.Info.Step})."));
             return 1;
@@ -182,40 +182,40 @@ internal static class PretrainCommand
             Console.CancelKeyPress -= onCancel;
         }
         bar.Clear();
-        var final = session.LastCheckpoint!;
+        var final = training.LastCheckpoint!;
         if (outcome == PretrainOutcome.Interrupted)
         {
-            session.Folder.Log($"interrupted: checkpoint {final.Path} at step {final.Info.Step}; " +
-                $"continue with: relreason pretrain --resume {session.Folder.Path}");
+            training.Folder.Log($"interrupted: checkpoint {final.Path} at step {final.Info.Step}; " +
+                $"continue with: relreason pretrain --resume {training.Folder.Path}");
             return signalExit;
         }
-        session.Folder.Log($"done: {session.Trainer.Step} steps, checkpoint {final.Path}");
+        training.Folder.Log($"done: {training.Trainer.Step} steps, checkpoint {final.Path}");
         EvalSummary? eval = null;
         if (linearEval)
         {
-            eval = LinearEvalCommand.CompareWithRandomInit(session.Trainer, backend, evalEpochs, session.Folder.Log);
+            eval = LinearEvalCommand.CompareWithRandomInit(training.Trainer, backend, evalEpochs, training.Folder.Log);
         }
         if (json)
         {
-            var (loss, accuracy) = LastLogged(session);
-            Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new PretrainResult(session.Folder.Path,
-                session.Trainer.Step, loss, accuracy, final.Path, eval?.Pretrained, eval?.RandomInit),
+            var (loss, accuracy) = LastLogged(training);
+            Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new PretrainResult(training.Folder.Path,
+                training.Trainer.Step, loss, accuracy, final.Path, eval?.Pretrained, eval?.RandomInit),
                 CliJson.Default.PretrainResult));
         }
         return 0;
     }
 
     /// <summary>
-    /// The last logged loss and pair accuracy: this session's, or, when it trained no step (a finished run resumed
+    /// The last logged loss and pair accuracy: this training's, or, when it trained no step (a finished run resumed
     /// without more epochs), the last line of metrics.jsonl; null when neither exists.
     /// </summary>
-    private static (double? Loss, double? PairAccuracy) LastLogged(PretrainSession session)
+    private static (double? Loss, double? PairAccuracy) LastLogged(PretrainRun training)
     {
-        if (session.LastReport is { } r)
+        if (training.LastReport is { } r)
         {
             return (r.Loss, r.PairAccuracy);
         }
-        var last = session.Folder.ReadMetrics().LastOrDefault();
+        var last = training.Folder.ReadMetrics().LastOrDefault();
         static double? Finite(double v) => double.IsFinite(v) ? v : null;
         return last == null ? (null, null) : (Finite(last["loss"]), Finite(last["pair_accuracy"]));
     }
@@ -223,13 +223,13 @@ internal static class PretrainCommand
     private static string DefaultName(PretrainOptions o) =>
         $"{DateTime.Now:yyyyMMdd-HHmmss}-{o.Dataset}-{o.Backbone}";
 
-    private static void PrintConfig(PretrainSession session, IBackend backend)
+    private static void PrintConfig(PretrainRun training, IBackend backend)
     {
-        var run = session.Trainer;
+        var run = training.Trainer;
         var o = run.Options;
         var rows = new (string, string)[]
         {
-            ("run folder", session.Folder.Path),
+            ("run folder", training.Folder.Path),
             ("dataset", $"{run.Dataset.Name}: {run.Dataset.Count} images, {run.Dataset.Height}x{run.Dataset.Width}" +
                 $"x{run.Dataset.Channels}, views {run.Augment.Side}x{run.Augment.Side}"),
             ("backbone", $"{o.Backbone}, {run.Backbone.ParameterCount:N0} parameters"),
@@ -245,7 +245,7 @@ internal static class PretrainCommand
         int w = rows.Max(r => r.Item1.Length);
         foreach (var (key, value) in rows)
         {
-            session.Folder.Log($"| {key.PadRight(w)} | {value}");
+            training.Folder.Log($"| {key.PadRight(w)} | {value}");
         }
     }
 

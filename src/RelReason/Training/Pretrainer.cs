@@ -200,7 +200,7 @@ public sealed class Pretrainer : IDisposable
                 // Epoch ends checkpoint when no step interval is set, and always at 25/50/75/100% of the epochs,
                 // so that --checkpoint-every does not lose the epoch checkpoints the run folder keeps.
                 bool epochCheckpoint = endOfEpoch &&
-                    (Options.CheckpointEvery == 0 || PretrainSession.IsQuarterEpoch(Epoch, Options.Epochs));
+                    (Options.CheckpointEvery == 0 || PretrainRun.IsQuarterEpoch(Epoch, Options.Epochs));
                 if (periodic || epochCheckpoint)
                 {
                     sink.Checkpoint(this, endOfEpoch ? $"epoch {Epoch}" : $"step {Step}");

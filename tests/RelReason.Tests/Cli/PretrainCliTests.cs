@@ -65,7 +65,7 @@ public class PretrainCliTests : CliTestBase
             .. options]));
         Assert.That(run.Out, Does.Contain(configLine));
         // The checkpoint carries the same configuration (what --resume and the evaluations read back).
-        var (stored, _, _) = PretrainSession.ReadResumePoint(File("options"));
+        var (stored, _, _) = PretrainRun.ReadResumePoint(File("options"));
         var config = JsonSerializer.Deserialize(System.IO.File.ReadAllBytes(Path.Combine(File("options"),
             "config.json")), TrainingJson.Default.PretrainOptions);
         Assert.That(stored, Is.EqualTo(config));
@@ -215,7 +215,7 @@ public class PretrainCliTests : CliTestBase
             Assert.That(file.ReadF32(name).All(float.IsFinite), Is.True, name);
         }
         using var cpu = new RelReason.Backends.Cpu.CpuBackend(2);
-        var (options, checkpoint, _) = PretrainSession.ReadResumePoint(File("nan"));
+        var (options, checkpoint, _) = PretrainRun.ReadResumePoint(File("nan"));
         using var trainer = new Pretrainer(options, cpu);
         var info = Checkpoint.Load(checkpoint, new CheckpointModules(trainer.Backbone, trainer.Head,
             Checkpoint.RelationHead, trainer.Optimizer));

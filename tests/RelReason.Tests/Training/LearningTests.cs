@@ -19,9 +19,9 @@ public class LearningTests
                 Dataset = "default", K = 4, M = 32, Epochs = 1, MaxSteps = 80, LogEvery = 10, Device = "cpu",
                 Threads = 2, Seed = 3,
             };
-            using var session = PretrainSession.Start(options, cpu, folder, null);
-            session.Run(CancellationToken.None);
-            var metrics = session.Folder.ReadMetrics();
+            using var training = PretrainRun.Start(options, cpu, folder, null);
+            training.Run(CancellationToken.None);
+            var metrics = training.Folder.ReadMetrics();
             Assert.That(metrics, Has.Count.EqualTo(8));
             // Means over the first and last 20 steps: a single 10-step window is noisy at M = 32.
             double firstLoss = (metrics[0]["loss"] + metrics[1]["loss"]) / 2;

@@ -28,7 +28,7 @@ public class ResumeTests
 
     private sealed class Crash : Exception;
 
-    private (Dictionary<string, float[]> State, IReadOnlyList<MetricsRecord> Metrics) Finish(PretrainSession s)
+    private (Dictionary<string, float[]> State, IReadOnlyList<MetricsRecord> Metrics) Finish(PretrainRun s)
     {
         var state = StateDict.Read(s.Trainer.Backbone, "backbone.").Concat(StateDict.Read(s.Trainer.Head, "relation."))
             .ToDictionary(e => e.Name, e => e.Values);
@@ -40,14 +40,14 @@ public class ResumeTests
     {
         using var cpu = new CpuBackend(2);
         (Dictionary<string, float[]>, IReadOnlyList<MetricsRecord>) reference;
-        using (var full = PretrainSession.Start(Options, cpu, Path.Combine(_root, "full"), null))
+        using (var full = PretrainRun.Start(Options, cpu, Path.Combine(_root, "full"), null))
         {
             Assert.That(full.Run(CancellationToken.None), Is.EqualTo(PretrainOutcome.Completed));
             reference = Finish(full);
         }
 
         string killed = Path.Combine(_root, "killed");
-        using (var dying = PretrainSession.Start(Options, cpu, killed, null))
+        using (var dying = PretrainRun.Start(Options, cpu, killed, null))
         {
             // Dies after step 5: the last checkpoint is step 4, step 5 is lost as a kill would lose it.
             dying.Trainer.StepCompleted += (step, _) =>
@@ -60,8 +60,8 @@ public class ResumeTests
             Assert.Throws<Crash>(() => dying.Run(CancellationToken.None));
             Assert.That(dying.LastCheckpoint!.Info.Step, Is.EqualTo(4));
         }
-        var (options, checkpoint, _) = PretrainSession.ReadResumePoint(killed);
-        using var resumed = PretrainSession.Resume(options, checkpoint, cpu, null);
+        var (options, checkpoint, _) = PretrainRun.ReadResumePoint(killed);
+        using var resumed = PretrainRun.Resume(options, checkpoint, cpu, null);
         Assert.That(resumed.Trainer.Step, Is.EqualTo(4));
         Assert.That(resumed.Run(CancellationToken.None), Is.EqualTo(PretrainOutcome.Completed));
         var (state, metrics) = Finish(resumed);
@@ -83,20 +83,20 @@ public class ResumeTests
         using var cpu = new CpuBackend(2);
         string folder = Path.Combine(_root, "stopped");
         using var stop = new CancellationTokenSource();
-        using (var session = PretrainSession.Start(Options with { CheckpointEvery = 0 }, cpu, folder, null))
+        using (var training = PretrainRun.Start(Options with { CheckpointEvery = 0 }, cpu, folder, null))
         {
-            session.Trainer.StepCompleted += (step, _) =>
+            training.Trainer.StepCompleted += (step, _) =>
             {
                 if (step == 3)
                 {
                     stop.Cancel();
                 }
             };
-            Assert.That(session.Run(stop.Token), Is.EqualTo(PretrainOutcome.Interrupted));
-            Assert.That(session.LastCheckpoint!.Info.Step, Is.EqualTo(3));
+            Assert.That(training.Run(stop.Token), Is.EqualTo(PretrainOutcome.Interrupted));
+            Assert.That(training.LastCheckpoint!.Info.Step, Is.EqualTo(3));
         }
-        var (options, checkpoint, _) = PretrainSession.ReadResumePoint(folder);
-        using var resumed = PretrainSession.Resume(options, checkpoint, cpu, null);
+        var (options, checkpoint, _) = PretrainRun.ReadResumePoint(folder);
+        using var resumed = PretrainRun.Resume(options, checkpoint, cpu, null);
         Assert.That(resumed.Run(CancellationToken.None), Is.EqualTo(PretrainOutcome.Completed));
         Assert.That(resumed.Trainer.Step, Is.EqualTo(7));
     }
@@ -106,24 +106,24 @@ public class ResumeTests
     {
         using var cpu = new CpuBackend(2);
         string folder = Path.Combine(_root, "run");
-        using (var session = PretrainSession.Start(Options with { MaxSteps = 2 }, cpu, folder, null))
+        using (var training = PretrainRun.Start(Options with { MaxSteps = 2 }, cpu, folder, null))
         {
-            session.Run(CancellationToken.None);
+            training.Run(CancellationToken.None);
         }
-        var (options, checkpoint, _) = PretrainSession.ReadResumePoint(folder);
+        var (options, checkpoint, _) = PretrainRun.ReadResumePoint(folder);
         var ex = Assert.Throws<RelReason.Training.Checkpoints.CheckpointException>(() =>
-            PretrainSession.CheckCompatible(checkpoint, options, options with { K = 5, Backbone = "resnet8" }));
+            PretrainRun.CheckCompatible(checkpoint, options, options with { K = 5, Backbone = "resnet8" }));
         Assert.That(ex!.Message, Does.Contain("K 3 -> 5").And.Contain("backbone conv4 -> resnet8"));
-        Assert.Throws<FileNotFoundException>(() => PretrainSession.ReadResumePoint(Path.Combine(_root, "none")));
+        Assert.Throws<FileNotFoundException>(() => PretrainRun.ReadResumePoint(Path.Combine(_root, "none")));
     }
 
     [Test]
     public void NonFiniteLossStopsAndNamesTheStep()
     {
         using var cpu = new CpuBackend(2);
-        using var session = PretrainSession.Start(Options with { LearningRate = 1e30f }, cpu,
+        using var training = PretrainRun.Start(Options with { LearningRate = 1e30f }, cpu,
             Path.Combine(_root, "nan"), null);
-        var ex = Assert.Throws<NonFiniteLossException>(() => session.Run(CancellationToken.None));
+        var ex = Assert.Throws<NonFiniteLossException>(() => training.Run(CancellationToken.None));
         Assert.That(ex!.Message, Does.Contain($"step {ex.Step}"));
         Assert.That(ex.Step, Is.GreaterThan(1));
     }

@@ -11,7 +11,7 @@ namespace RelReason.Training;
 /// logging interval, last.safetensors at every checkpoint (plus epoch checkpoints at 25, 50, 75 and 100% of the
 /// epochs, as the reference keeps), and resuming from a run folder or checkpoint to the same numbers.
 /// </summary>
-public sealed class PretrainSession : IPretrainSink, IDisposable
+public sealed class PretrainRun : IPretrainSink, IDisposable
 {
     private const string BatchInEpochKey = "batch_in_epoch";
     private const string IntervalLossKey = "interval_loss_sum";
@@ -19,7 +19,7 @@ public sealed class PretrainSession : IPretrainSink, IDisposable
     private const string IntervalStepsKey = "interval_steps";
     private readonly Action<StepReport>? _onReport;
 
-    private PretrainSession(Pretrainer trainer, RunFolder folder, Action<StepReport>? onReport)
+    private PretrainRun(Pretrainer trainer, RunFolder folder, Action<StepReport>? onReport)
     {
         Trainer = trainer;
         Folder = folder;
@@ -37,7 +37,7 @@ public sealed class PretrainSession : IPretrainSink, IDisposable
     public StepReport? LastReport { get; private set; }
 
     /// <summary>Starts a new run in <paramref name="runFolder"/> (created; must be new or empty).</summary>
-    public static PretrainSession Start(PretrainOptions options, IBackend backend, string runFolder, TextWriter? echo,
+    public static PretrainRun Start(PretrainOptions options, IBackend backend, string runFolder, TextWriter? echo,
         Action<StepReport>? onReport = null)
     {
         var folder = RunFolder.CreateAt(runFolder, echo);
@@ -45,7 +45,7 @@ public sealed class PretrainSession : IPretrainSink, IDisposable
         {
             var trainer = new Pretrainer(options, backend, folder.Log);
             folder.WriteConfig(options, TrainingJson.Default.PretrainOptions);
-            return new PretrainSession(trainer, folder, onReport);
+            return new PretrainRun(trainer, folder, onReport);
         }
         catch
         {
@@ -80,7 +80,7 @@ public sealed class PretrainSession : IPretrainSink, IDisposable
     /// Resumes from <paramref name="checkpoint"/> with <paramref name="options"/> (the stored configuration, where
     /// only what does not change the numbers' shapes may differ: epochs, device, threads, intervals).
     /// </summary>
-    public static PretrainSession Resume(PretrainOptions options, string checkpoint, IBackend backend, TextWriter? echo,
+    public static PretrainRun Resume(PretrainOptions options, string checkpoint, IBackend backend, TextWriter? echo,
         Action<StepReport>? onReport = null)
     {
         var stored = ReadResumePoint(checkpoint).Options;
@@ -98,7 +98,7 @@ public sealed class PretrainSession : IPretrainSink, IDisposable
             trainer.Interval = (Number(IntervalLossKey), Number(IntervalAccuracyKey), (long)Number(IntervalStepsKey));
             var folder = RunFolder.Resume(Path.GetDirectoryName(Path.GetFullPath(checkpoint))!, info.Step, echo);
             folder.Log($"resumed from {checkpoint}: epoch {info.Epoch + 1}, step {info.Step}");
-            return new PretrainSession(trainer, folder, onReport)
+            return new PretrainRun(trainer, folder, onReport)
             {
                 LastCheckpoint = new RunCheckpoint(checkpoint, info),
             };
@@ -203,7 +203,7 @@ public sealed class PretrainSession : IPretrainSink, IDisposable
     }
 
     /// <summary>Called after every checkpoint (the CLI redraws its plots there).</summary>
-    public event Action<PretrainSession>? Checkpointed;
+    public event Action<PretrainRun>? Checkpointed;
 
     /// <summary>True when <paramref name="epochsDone"/> is 25, 50, 75 or 100% of <paramref name="epochs"/>.</summary>
     internal static bool IsQuarterEpoch(int epochsDone, int epochs) =>
