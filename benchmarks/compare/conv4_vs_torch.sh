@@ -25,7 +25,11 @@ for round in $(seq "$rounds"); do
         results[torch$k]+="$theirs "
     done
 done
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+median()
+{
+    tr ' ' '\n' | grep -v '^$' | sort -g |
+        awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'
+}
 for k in 4 16; do
     o=$(echo "${results[ours$k]}" | median)
     t=$(echo "${results[torch$k]}" | median)

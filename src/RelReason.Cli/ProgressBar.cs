@@ -23,7 +23,9 @@ internal sealed class ProgressBar
             }
             _lastDraw = now;
             int width = 30, filled = (int)(fraction * width);
-            string size = total > 0 ? $"{done / 1048576.0:F1}/{total / 1048576.0:F1} MiB" : $"{done / 1048576.0:F1} MiB";
+            string size = total > 0
+                ? $"{done / 1048576.0:F1}/{total / 1048576.0:F1} MiB"
+                : $"{done / 1048576.0:F1} MiB";
             Console.Write($"\r{label,-40} [{new string('#', filled)}{new string('.', width - filled)}] " +
                 $"{100 * fraction,5:F1}% {size}   ");
             return;

@@ -24,7 +24,8 @@ internal static class Reports
         }
     }
 
-    /// <summary>The confusion matrix and accuracy per epoch as &lt;name&gt;-confusion.png and &lt;name&gt;-accuracy.png.</summary>
+    /// <summary>The confusion matrix and accuracy per epoch as &lt;name&gt;-confusion.png and
+    /// &lt;name&gt;-accuracy.png.</summary>
     internal static void WriteClassificationPlots(ClassificationReport r, string folder, string name)
     {
         Directory.CreateDirectory(folder);

@@ -94,7 +94,8 @@ internal static class BenchCommand
             Process.GetCurrentProcess().PeakWorkingSet64, backend.Description, timer.Method, startupMs, moduleLoadMs,
             augment?.MedianMs ?? 0, augment?.ViewsPerSecond ?? 0, deviceUsed);
 
-        Console.WriteLine($"| backbone | params | K  | M  | input      | device | threads | median ms | p90 ms | views/s |");
+        Console.WriteLine(
+            "| backbone | params | K  | M  | input      | device | threads | median ms | p90 ms | views/s |");
         Console.WriteLine($"| {label,-8} | {result.Parameters,6} | {k,2} | {m,2} | " +
             $"{channels}x{size}x{size,-6} | {backend.Name,-6} | {threads,7} | {median,9:F1} | {p90,6:F1} | " +
             $"{viewsPerSecond,7:F0} |");
@@ -112,7 +113,8 @@ internal static class BenchCommand
             Console.WriteLine($"\nprofile over {steps} steps (each op synchronised; times are per step):");
             foreach (var (op, ms, calls) in prof.Totals)
             {
-                Console.WriteLine($"  {op,-40} {ms / steps,9:F2} ms  {100 * ms / total,5:F1}%  {calls / steps,3} calls");
+                Console.WriteLine(
+                    $"  {op,-40} {ms / steps,9:F2} ms  {100 * ms / total,5:F1}%  {calls / steps,3} calls");
             }
         }
         if (json)

@@ -5,7 +5,8 @@ using RelReason.Data.Preview;
 
 namespace RelReason.Cli.Commands;
 
-/// <summary>`relreason data fetch|info|preview`: get a dataset, describe it, and look at what the network sees.</summary>
+/// <summary>`relreason data fetch|info|preview`: get a dataset, describe it, and look at what the network
+/// sees.</summary>
 internal static class DataCommand
 {
     internal static int Run(ArgReader args)
@@ -151,7 +152,8 @@ internal static class DataCommand
                 cells.Add(Denormalise(view, side, dataset.Channels, mean, std));
             }
             ImagePreview.WriteGrid(output, cells, side, side, dataset.Channels, Math.Min(cells.Count, 9), scale);
-            Console.WriteLine($"wrote {output}: image {index} of {dataset.Name}, then {views} views (seed {seed}, epoch 0)");
+            Console.WriteLine(
+                $"wrote {output}: image {index} of {dataset.Name}, then {views} views (seed {seed}, epoch 0)");
             return 0;
         }
         finally

@@ -47,7 +47,8 @@ internal static class FineTuneCommand
             {
                 if (e % 10 == 0 || e == options.Epochs || e == 1)
                 {
-                    Console.WriteLine($"epoch {e,4}/{options.Epochs} | train loss {loss:F4} | test top-1 {100 * acc:F2}%");
+                    Console.WriteLine(
+                        $"epoch {e,4}/{options.Epochs} | train loss {loss:F4} | test top-1 {100 * acc:F2}%");
                 }
             }, out var classifier);
         Reports.PrintClassification(report);

@@ -59,7 +59,8 @@ internal static class LinearEvalCommand
         return 0;
     }
 
-    /// <summary>Linear evaluation of a pretraining run's backbone and of the same architecture at random init.</summary>
+    /// <summary>Linear evaluation of a pretraining run's backbone and of the same architecture at random
+    /// init.</summary>
     internal static EvalSummary CompareWithRandomInit(Pretrainer run, IBackend backend, int epochs, Action<string> log)
     {
         var o = run.Options;

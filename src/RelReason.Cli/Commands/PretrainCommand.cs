@@ -24,7 +24,8 @@ internal static class PretrainCommand
         string? dataset = args.OptionalString("data", "dataset name (default: the shipped Fashion-MNIST subset)");
         string? resume = args.OptionalString("resume", "continue the run in this folder (or from this checkpoint)");
         int? k = args.OptionalInt("k",
-            $"augmented views per image (default {ReferenceK} on a GPU as in the reference, {CpuDefaultK} on the CPU)", 2);
+            $"augmented views per image (default {ReferenceK} on a GPU as in the reference, {CpuDefaultK} on the CPU)",
+            2);
         int? m = args.OptionalInt("m", $"images per step (default {ReferenceM})", 2);
         int? epochs = args.OptionalInt("epochs",
             $"epochs (default {ReferenceEpochs} on a GPU as in the reference, {CpuDefaultEpochs} on the CPU)", 1);
@@ -44,8 +45,10 @@ internal static class PretrainCommand
             Size = args.Int("size", 0, "view side in pixels (0: the dataset's crop side)", 0),
             DropLast = args.Flag("drop-last", "drop the last, smaller batch of each epoch"),
         };
-        int? logEvery = args.OptionalInt("log-every", $"steps between log lines and metrics records (default {d.LogEvery})", 1);
-        int? checkpointEvery = args.OptionalInt("checkpoint-every", "steps between checkpoints (default 0: every epoch)", 0);
+        int? logEvery = args.OptionalInt("log-every",
+            $"steps between log lines and metrics records (default {d.LogEvery})", 1);
+        int? checkpointEvery = args.OptionalInt("checkpoint-every",
+            "steps between checkpoints (default 0: every epoch)", 0);
         string? device = args.OptionalString("device", "auto, cpu or cuda (default auto)");
         int? threads = args.OptionalInt("threads", $"CPU threads (default {d.Threads})", 1);
         int? maxSteps = args.OptionalInt("max-steps", "stop after this many steps in all (default 0: all epochs)", 0);
@@ -233,7 +236,8 @@ internal static class PretrainCommand
             ("dataset", $"{run.Dataset.Name}: {run.Dataset.Count} images, {run.Dataset.Height}x{run.Dataset.Width}" +
                 $"x{run.Dataset.Channels}, views {run.Augment.Side}x{run.Augment.Side}"),
             ("backbone", $"{o.Backbone}, {run.Backbone.ParameterCount:N0} parameters"),
-            ("head", $"{o.Aggregation.ToString().ToLowerInvariant()} -> 256 -> 1, {run.Head.ParameterCount:N0} parameters"),
+            ("head", $"{o.Aggregation.ToString().ToLowerInvariant()} -> 256 -> 1, " +
+                $"{run.Head.ParameterCount:N0} parameters"),
             ("K x M", $"{o.K} x {o.M} = {o.K * o.M} views, {o.M * o.K * (o.K - 1)} pairs per step"),
             ("loss", o.Loss == BinaryLossKind.Focal ? "focal (gamma 2, alpha 0.5)" : "binary cross-entropy"),
             ("optimiser", $"Adam, lr {o.LearningRate}, constant"),

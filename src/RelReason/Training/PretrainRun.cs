@@ -94,8 +94,10 @@ public sealed class PretrainRun : IPretrainSink, IDisposable
             trainer.Epoch = info.Epoch;
             trainer.BatchInEpoch = int.Parse(info.Extra.GetValueOrDefault(BatchInEpochKey, "0"),
                 CultureInfo.InvariantCulture);
-            double Number(string key) => double.Parse(info.Extra.GetValueOrDefault(key, "0"), CultureInfo.InvariantCulture);
-            trainer.Interval = (Number(IntervalLossKey), Number(IntervalAccuracyKey), (long)Number(IntervalStepsKey));
+            double Number(string key) =>
+                double.Parse(info.Extra.GetValueOrDefault(key, "0"), CultureInfo.InvariantCulture);
+            trainer.Interval = (Number(IntervalLossKey), Number(IntervalAccuracyKey),
+                (long)Number(IntervalStepsKey));
             var folder = RunFolder.Resume(Path.GetDirectoryName(Path.GetFullPath(checkpoint))!, info.Step, echo);
             folder.Log($"resumed from {checkpoint}: epoch {info.Epoch + 1}, step {info.Step}");
             return new PretrainRun(trainer, folder, onReport)
@@ -189,7 +191,8 @@ public sealed class PretrainRun : IPretrainSink, IDisposable
         Checkpointed?.Invoke(this);
     }
 
-    /// <summary>training.png in the run folder: loss and pair accuracy per logged step, redrawn at each checkpoint.</summary>
+    /// <summary>training.png in the run folder: loss and pair accuracy per logged step, redrawn at each
+    /// checkpoint.</summary>
     public string PlotPath => Folder.File("training.png");
 
     private void WritePlots()

@@ -19,7 +19,8 @@ public enum PretrainOutcome
     Interrupted,
 }
 
-/// <summary>Receives what a pretraining run reports; the CLI prints it, writes the run folder and checkpoints.</summary>
+/// <summary>Receives what a pretraining run reports; the CLI prints it, writes the run folder and
+/// checkpoints.</summary>
 public interface IPretrainSink
 {
     void Report(StepReport report);
