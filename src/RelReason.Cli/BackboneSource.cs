@@ -134,6 +134,11 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
 internal sealed record LoadedBackbone(Backbone Backbone, IImageDataset Train, IImageDataset Test,
     AugmentOptions Normalisation, string Description, string? PlotFolder, string Dataset) : IDisposable
 {
+    /// <summary>Frozen features of the train and test splits (backbone in evaluation mode).</summary>
+    internal (FeatureSet Train, FeatureSet Test) Features(int threads) =>
+        (FeatureExtractor.Extract(Backbone, Train, Normalisation, threads),
+         FeatureExtractor.Extract(Backbone, Test, Normalisation, threads));
+
     public void Dispose()
     {
         (Train as IDisposable)?.Dispose();

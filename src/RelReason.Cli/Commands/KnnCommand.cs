@@ -27,8 +27,7 @@ internal static class KnnCommand
         using var backend = BackendFactory.Create(source.Device, source.Threads, Console.Error.WriteLine);
         using var loaded = source.Load(backend);
         Console.WriteLine($"backbone: {loaded.Description}");
-        var gallery = FeatureExtractor.Extract(loaded.Backbone, loaded.Train, loaded.Normalisation, source.Threads);
-        var queries = FeatureExtractor.Extract(loaded.Backbone, loaded.Test, loaded.Normalisation, source.Threads);
+        var (gallery, queries) = loaded.Features(source.Threads);
         var r = NearestNeighbours.Evaluate(backend, gallery, queries, k);
         Console.WriteLine($"k-NN (k={k}, cosine, {queries.Count} queries, {gallery.Count} gallery): " +
             $"top-1 {100 * r.Accuracy:F2}% | precision@{k} {100 * r.PrecisionAtK:F2}% | mAP@{k} " +

@@ -34,8 +34,7 @@ internal static class LinearEvalCommand
         using var backend = BackendFactory.Create(source.Device, source.Threads, Console.Error.WriteLine);
         using var loaded = source.Load(backend);
         Console.WriteLine($"backbone: {loaded.Description}");
-        var train = FeatureExtractor.Extract(loaded.Backbone, loaded.Train, loaded.Normalisation, source.Threads);
-        var test = FeatureExtractor.Extract(loaded.Backbone, loaded.Test, loaded.Normalisation, source.Threads);
+        var (train, test) = loaded.Features(source.Threads);
         Console.WriteLine($"features: {train.Count} train, {test.Count} test, {train.Dimension} dimensions");
         var report = LinearProbe.Run(backend, train, test, epochs, batch, (float)lr, source.Seed,
             (e, loss, acc) =>

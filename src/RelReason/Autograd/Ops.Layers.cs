@@ -67,17 +67,7 @@ public static partial class Ops
         var mean = tape.Empty(c);
         var invStd = tape.Empty(c);
         tape.Backend.BatchNormForwardTraining(x, gamma, beta, y, runMean, runVar, mean, invStd, momentum, eps);
-        if (tape.Needs(x, gamma, beta))
-        {
-            tape.Record("batchnorm", y, () =>
-            {
-                // The fused backward always produces dx; when x needs no gradient it goes to a scratch tensor.
-                var (dx, b) = x.RequiresGrad ? tape.GradOf(x) : (tape.Empty(x.Shape), 0f);
-                var dGamma = gamma.RequiresGrad ? ZeroedGradOf(tape, gamma) : Scratch(tape, c);
-                var dBeta = beta.RequiresGrad ? ZeroedGradOf(tape, beta) : Scratch(tape, c);
-                tape.Backend.BatchNormBackward(x, y.Grad!, gamma, mean, invStd, dx, dGamma, dBeta, b);
-            });
-        }
+        RecordBatchNormBackward(tape, x, y, gamma, beta, mean, invStd, relu: false);
         return y;
     }
 
@@ -100,17 +90,36 @@ public static partial class Ops
         var mean = tape.Empty(c);
         var invStd = tape.Empty(c);
         tape.Backend.BatchNormReluForwardTraining(x, gamma, beta, y, runMean, runVar, mean, invStd, momentum, eps);
-        if (tape.Needs(x, gamma, beta))
-        {
-            tape.Record("batchnorm_relu", y, () =>
-            {
-                var (dx, b) = x.RequiresGrad ? tape.GradOf(x) : (tape.Empty(x.Shape), 0f);
-                var dGamma = gamma.RequiresGrad ? ZeroedGradOf(tape, gamma) : Scratch(tape, c);
-                var dBeta = beta.RequiresGrad ? ZeroedGradOf(tape, beta) : Scratch(tape, c);
-                tape.Backend.BatchNormReluBackward(x, y, y.Grad!, gamma, mean, invStd, dx, dGamma, dBeta, b);
-            });
-        }
+        RecordBatchNormBackward(tape, x, y, gamma, beta, mean, invStd, relu: true);
         return y;
+    }
+
+    /// <summary>
+    /// The backward of training-mode batch norm (optionally fused with the ReLU after it). The backend's backward
+    /// always produces dx, dgamma and dbeta; those that need no gradient go to scratch tensors.
+    /// </summary>
+    private static void RecordBatchNormBackward(Tape tape, Tensor x, Tensor y, Tensor gamma, Tensor beta, Tensor mean,
+        Tensor invStd, bool relu)
+    {
+        if (!tape.Needs(x, gamma, beta))
+        {
+            return;
+        }
+        int c = checked((int)gamma.Length);
+        tape.Record(relu ? "batchnorm_relu" : "batchnorm", y, () =>
+        {
+            var (dx, b) = x.RequiresGrad ? tape.GradOf(x) : (tape.Empty(x.Shape), 0f);
+            var dGamma = gamma.RequiresGrad ? ZeroedGradOf(tape, gamma) : Scratch(tape, c);
+            var dBeta = beta.RequiresGrad ? ZeroedGradOf(tape, beta) : Scratch(tape, c);
+            if (relu)
+            {
+                tape.Backend.BatchNormReluBackward(x, y, y.Grad!, gamma, mean, invStd, dx, dGamma, dBeta, b);
+            }
+            else
+            {
+                tape.Backend.BatchNormBackward(x, y.Grad!, gamma, mean, invStd, dx, dGamma, dBeta, b);
+            }
+        });
     }
 
     /// <summary>The gradient of x ready for a backward that only accumulates (zeroed when it is new).</summary>
