@@ -2,55 +2,59 @@ using RelReason.Backends;
 
 namespace RelReason.Training;
 
-/// <summary>Everything that defines a pretraining run (saved as config.json and in every checkpoint).</summary>
+/// <summary>
+/// Everything that defines a pretraining run (saved as config.json and in every checkpoint). The properties have
+/// setters rather than init accessors on purpose: the source-generated JSON reader then keeps the defaults of fields
+/// a stored configuration lacks (one written by an older version), where init-only properties would read as zero.
+/// </summary>
 public sealed record PretrainOptions
 {
     /// <summary>Catalog name of the dataset ("default" is the shipped Fashion-MNIST subset).</summary>
-    public string Dataset { get; init; } = "default";
+    public string Dataset { get; set; } = "default";
 
     /// <summary>The dataset's folder when it is not under the data root (required for "folder").</summary>
-    public string? DataPath { get; init; }
+    public string? DataPath { get; set; }
 
     /// <summary>The split trained on; STL-10 uses "unlabeled" as the reference does.</summary>
-    public string Split { get; init; } = "train";
+    public string Split { get; set; } = "train";
 
-    public string Backbone { get; init; } = "conv4";
+    public string Backbone { get; set; } = "conv4";
 
     /// <summary>K, augmented views per image.</summary>
-    public int K { get; init; } = 32;
+    public int K { get; set; } = 32;
 
     /// <summary>M, images per step.</summary>
-    public int M { get; init; } = 64;
+    public int M { get; set; } = 64;
 
-    public int Epochs { get; init; } = 200;
+    public int Epochs { get; set; } = 200;
 
     /// <summary>Stop after this many steps in all (0: run every epoch).</summary>
-    public int MaxSteps { get; init; }
+    public int MaxSteps { get; set; }
 
-    public float LearningRate { get; init; } = 1e-3f;
+    public float LearningRate { get; set; } = 1e-3f;
 
-    public BinaryLossKind Loss { get; init; } = BinaryLossKind.Focal;
+    public BinaryLossKind Loss { get; set; } = BinaryLossKind.Focal;
 
-    public Aggregation Aggregation { get; init; } = Aggregation.Cat;
+    public Aggregation Aggregation { get; set; } = Aggregation.Cat;
 
-    public int Seed { get; init; } = 1;
+    public int Seed { get; set; } = 1;
 
     /// <summary>Drop the last, smaller batch of each epoch (the reference keeps it).</summary>
-    public bool DropLast { get; init; }
+    public bool DropLast { get; set; }
 
     /// <summary>Input side of the views; 0 takes the dataset's crop side.</summary>
-    public int Size { get; init; }
+    public int Size { get; set; }
 
     /// <summary>Log a line (and a metrics record) every this many steps.</summary>
-    public int LogEvery { get; init; } = 10;
+    public int LogEvery { get; set; } = 10;
 
     /// <summary>Write a checkpoint every this many steps (0: at the end of each epoch only).</summary>
-    public int CheckpointEvery { get; init; }
+    public int CheckpointEvery { get; set; }
 
-    public string Device { get; init; } = "auto";
+    public string Device { get; set; } = "auto";
 
     /// <summary>Compute threads on the CPU (and loader threads).</summary>
-    public int Threads { get; init; } = Environment.ProcessorCount;
+    public int Threads { get; set; } = Environment.ProcessorCount;
 
     /// <summary>Throws with the option name when a value cannot work.</summary>
     public void Validate()

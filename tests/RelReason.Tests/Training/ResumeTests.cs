@@ -128,3 +128,20 @@ public class ResumeTests
         Assert.That(ex.Step, Is.GreaterThan(1));
     }
 }
+
+/// <summary>A stored configuration that lacks fields (written by an older version) reads back with the defaults.</summary>
+public class ConfigJsonTests
+{
+    [Test]
+    public void MissingFieldsKeepTheirDefaults()
+    {
+        var options = System.Text.Json.JsonSerializer.Deserialize("{\"k\": 8}", TrainingJson.Default.PretrainOptions)!;
+        var defaults = new PretrainOptions();
+        Assert.That(options.K, Is.EqualTo(8));
+        Assert.That(options.Backbone, Is.EqualTo(defaults.Backbone));
+        Assert.That(options.M, Is.EqualTo(defaults.M));
+        Assert.That(options.LearningRate, Is.EqualTo(defaults.LearningRate));
+        Assert.That(options.LogEvery, Is.EqualTo(defaults.LogEvery));
+        Assert.That(options.Loss, Is.EqualTo(defaults.Loss));
+    }
+}
