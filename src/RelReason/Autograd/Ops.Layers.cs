@@ -95,23 +95,61 @@ public static partial class Ops
     }
 
     /// <summary>
-    /// The backward of training-mode batch norm (optionally fused with the ReLU after it). The backend's backward
-    /// always produces dx, dgamma and dbeta; those that need no gradient go to scratch tensors.
+    /// ReLU(BatchNorm(x) + residual) as one op, the end of a residual block: neither the batch-norm output nor the
+    /// sum is stored, and the backward gates dy once for both the residual and the batch norm.
+    /// </summary>
+    public static Tensor BatchNormAddRelu(Tape tape, Tensor x, Tensor residual, Tensor gamma, Tensor beta,
+        Tensor runMean, Tensor runVar, bool training, double momentum, double eps)
+    {
+        if (residual.Shape != x.Shape)
+        {
+            throw new ArgumentException(
+                $"batch norm + add + relu: residual {residual.Describe()} does not match {x.Describe()}");
+        }
+        if (!training)
+        {
+            var z = tape.Empty(x.Shape);
+            tape.Backend.BatchNormForwardInference(x, gamma, beta, z, runMean, runVar, eps);
+            tape.Backend.Add(z, residual, z);
+            tape.Backend.ReluForward(z, z);
+            return z;
+        }
+        var y = tape.Empty(x.Shape);
+        int c = checked((int)gamma.Length);
+        var mean = tape.Empty(c);
+        var invStd = tape.Empty(c);
+        tape.Backend.BatchNormAddReluForwardTraining(x, residual, gamma, beta, y, runMean, runVar, mean, invStd,
+            momentum, eps);
+        RecordBatchNormBackward(tape, x, y, gamma, beta, mean, invStd, relu: true, residual);
+        return y;
+    }
+
+    /// <summary>
+    /// The backward of training-mode batch norm (optionally fused with the ReLU after it, and with a residual added
+    /// before the ReLU). The backend's backward always produces dx, dgamma and dbeta; those that need no gradient go
+    /// to scratch tensors.
     /// </summary>
     private static void RecordBatchNormBackward(Tape tape, Tensor x, Tensor y, Tensor gamma, Tensor beta, Tensor mean,
-        Tensor invStd, bool relu)
+        Tensor invStd, bool relu, Tensor? residual = null)
     {
-        if (!tape.Needs(x, gamma, beta))
+        if (!tape.Needs(x, gamma, beta) && !(residual != null && tape.Needs(residual)))
         {
             return;
         }
         int c = checked((int)gamma.Length);
-        tape.Record(relu ? "batchnorm_relu" : "batchnorm", y, () =>
+        string op = residual != null ? "batchnorm_add_relu" : relu ? "batchnorm_relu" : "batchnorm";
+        tape.Record(op, y, () =>
         {
             var (dx, b) = x.RequiresGrad ? tape.GradOf(x) : (tape.Empty(x.Shape), 0f);
             var dGamma = gamma.RequiresGrad ? ZeroedGradOf(tape, gamma) : Scratch(tape, c);
             var dBeta = beta.RequiresGrad ? ZeroedGradOf(tape, beta) : Scratch(tape, c);
-            if (relu)
+            if (residual != null)
+            {
+                var (dr, rb) = residual.RequiresGrad ? tape.GradOf(residual) : (null, 0f);
+                tape.Backend.BatchNormAddReluBackward(x, y, y.Grad!, gamma, mean, invStd, dx, dGamma, dBeta, b, dr,
+                    rb);
+            }
+            else if (relu)
             {
                 tape.Backend.BatchNormReluBackward(x, y, y.Grad!, gamma, mean, invStd, dx, dGamma, dBeta, b);
             }

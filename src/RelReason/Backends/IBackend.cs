@@ -108,6 +108,34 @@ public interface IBackend : IDisposable
         BatchNormBackward(x, gated, gamma, saveMean, saveInvStd, dx, dGamma, dBetaParam, dxBeta);
     }
 
+    /// <summary>
+    /// ReLU(BatchNorm(x) + residual): the end of a residual block, in one pass where the backend can. Same numbers as
+    /// batch norm, addition and ReLU in sequence.
+    /// </summary>
+    void BatchNormAddReluForwardTraining(Tensor x, Tensor residual, Tensor gamma, Tensor betaParam, Tensor y,
+        Tensor runMean, Tensor runVar, Tensor saveMean, Tensor saveInvStd, double momentum, double eps)
+    {
+        BatchNormForwardTraining(x, gamma, betaParam, y, runMean, runVar, saveMean, saveInvStd, momentum, eps);
+        Add(y, residual, y);
+        ReluForward(y, y);
+    }
+
+    /// <summary>
+    /// Backward of <see cref="BatchNormAddReluForwardTraining"/>: the ReLU-gated dy goes to dResidual (with
+    /// residualBeta; skipped when null) and through the batch-norm backward to dx, dgamma and dbeta.
+    /// </summary>
+    void BatchNormAddReluBackward(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+        Tensor dx, Tensor dGamma, Tensor dBetaParam, float dxBeta, Tensor? dResidual, float residualBeta)
+    {
+        using var gated = Empty(dy.Shape);
+        ReluBackward(y, dy, gated, 0f);
+        if (dResidual != null)
+        {
+            Accumulate(gated, dResidual, residualBeta);
+        }
+        BatchNormBackward(x, gated, gamma, saveMean, saveInvStd, dx, dGamma, dBetaParam, dxBeta);
+    }
+
     // ---- pooling -----------------------------------------------------------------------------------
 
     /// <summary>Average pooling, zero padding counted in the divisor (PyTorch count_include_pad=True).</summary>

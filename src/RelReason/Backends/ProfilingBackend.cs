@@ -111,6 +111,17 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
         Time("batch norm + relu backward", () => inner.BatchNormReluBackward(x, y, dy, gamma, saveMean, saveInvStd, dx,
             dGamma, dBetaParam, dxBeta));
 
+    public void BatchNormAddReluForwardTraining(Tensor x, Tensor residual, Tensor gamma, Tensor betaParam, Tensor y,
+        Tensor runMean, Tensor runVar, Tensor saveMean, Tensor saveInvStd, double momentum, double eps) =>
+        Time("batch norm + add + relu", () => inner.BatchNormAddReluForwardTraining(x, residual, gamma, betaParam, y,
+            runMean, runVar, saveMean, saveInvStd, momentum, eps));
+
+    public void BatchNormAddReluBackward(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor saveMean,
+        Tensor saveInvStd, Tensor dx, Tensor dGamma, Tensor dBetaParam, float dxBeta, Tensor? dResidual,
+        float residualBeta) =>
+        Time("batch norm + add + relu backward", () => inner.BatchNormAddReluBackward(x, y, dy, gamma, saveMean,
+            saveInvStd, dx, dGamma, dBetaParam, dxBeta, dResidual, residualBeta));
+
     public void AvgPoolForward(Tensor x, Tensor y, PoolGeometry p) =>
         Time("avg pool", () => inner.AvgPoolForward(x, y, p));
 

@@ -50,9 +50,8 @@ public sealed class BasicBlock : Module
     public Tensor Forward(Tape tape, Tensor x)
     {
         var h = Bn1.ForwardRelu(tape, Conv1.Forward(tape, x));
-        h = Bn2.Forward(tape, Conv2.Forward(tape, h));
         var shortcut = Downsample is { } d ? d.Bn.Forward(tape, d.Conv.Forward(tape, x)) : x;
-        return Ops.Relu(tape, Ops.Add(tape, h, shortcut));
+        return Bn2.ForwardAddRelu(tape, Conv2.Forward(tape, h), shortcut);
     }
 }
 

@@ -75,6 +75,17 @@ public sealed class BatchNorm : Module
         return Ops.BatchNormRelu(tape, x, Weight, Bias, RunningMean, RunningVar, IsTraining, Momentum, Eps);
     }
 
+    /// <summary>ReLU(this(x) + residual) fused (<see cref="Ops.BatchNormAddRelu"/>), the end of a residual block.</summary>
+    public Tensor ForwardAddRelu(Tape tape, Tensor x, Tensor residual)
+    {
+        if (IsTraining)
+        {
+            NumBatchesTracked++;
+        }
+        return Ops.BatchNormAddRelu(tape, x, residual, Weight, Bias, RunningMean, RunningVar, IsTraining, Momentum,
+            Eps);
+    }
+
     protected override IEnumerable<(string Name, Func<long> Get, Action<long> Set)> Counters() =>
         [("num_batches_tracked", () => NumBatchesTracked, v => NumBatchesTracked = v)];
 }

@@ -90,6 +90,53 @@ public class OpGradientTests
     }
 
     [Test]
+    public void BatchNormAddReluTraining()
+    {
+        int n = 3, c = 2;
+        GradCheck.CheckShapes(_cpu, (t, x) =>
+        {
+            var rm = t.Constant(new float[c], c);
+            var rv = t.Constant([1f, 1f], c);
+            return Ops.BatchNormAddRelu(t, x[0], x[3], x[1], x[2], rm, rv, training: true, 0.1, 1e-5);
+        }, [[n, c, 2, 2], [c], [c], [n, c, 2, 2]],
+            [Random(3, n * c * 4, 2f), [1.5f, 0.7f], [0.1f, -0.3f], Random(4, n * c * 4, 1f, 0.2f)]);
+    }
+
+    [Test]
+    public void FusedBatchNormAddReluEqualsTheThreeOps()
+    {
+        int n = 5, c = 3;
+        int[] shape = [n, c, 4, 4];
+        var xv = Random(31, n * c * 16, 2f);
+        var rv0 = Random(32, xv.Length);
+        var dyv = Random(33, xv.Length);
+        (float[] Y, float[] Dx, float[] Dr, float[] Dg) Run(bool fused)
+        {
+            using var tape = new Tape(_cpu);
+            var x = tape.Constant(xv, shape);
+            var r = tape.Constant(rv0, shape);
+            x.RequiresGrad = r.RequiresGrad = true;
+            var g = tape.Constant([1.2f, 0.8f, 1f], c);
+            var b = tape.Constant([0.1f, -0.2f, 0.3f], c);
+            g.RequiresGrad = true;
+            var rm = tape.Constant(new float[c], c);
+            var rv = tape.Constant([1f, 1f, 1f], c);
+            var y = fused
+                ? Ops.BatchNormAddRelu(tape, x, r, g, b, rm, rv, true, 0.1, 1e-5)
+                : Ops.Relu(tape, Ops.Add(tape, Ops.BatchNorm(tape, x, g, b, rm, rv, true, 0.1, 1e-5), r));
+            y.Grad = tape.Constant(dyv, shape);
+            tape.Backward();
+            return (ToArray(_cpu, y), ToArray(_cpu, x.Grad!), ToArray(_cpu, r.Grad!), ToArray(_cpu, g.Grad!));
+        }
+        var fusedResult = Run(true);
+        var plain = Run(false);
+        Assert.That(fusedResult.Y, Is.EqualTo(plain.Y));
+        Assert.That(fusedResult.Dx, Is.EqualTo(plain.Dx));
+        Assert.That(fusedResult.Dr, Is.EqualTo(plain.Dr));
+        Assert.That(fusedResult.Dg, Is.EqualTo(plain.Dg));
+    }
+
+    [Test]
     public void ReluAndLeakyRelu()
     {
         // Values kept away from 0 so that the finite difference never straddles the kink.

@@ -20,8 +20,17 @@ public sealed unsafe partial class CpuBackend
         Tensor runVar, Tensor saveMean, Tensor saveInvStd, double momentum, double eps) =>
         ForwardTraining(x, gamma, betaParam, y, runMean, runVar, saveMean, saveInvStd, momentum, eps, relu: true);
 
+    public void BatchNormAddReluForwardTraining(Tensor x, Tensor residual, Tensor gamma, Tensor betaParam, Tensor y,
+        Tensor runMean, Tensor runVar, Tensor saveMean, Tensor saveInvStd, double momentum, double eps)
+    {
+        ShapeCheck.SameLength("batch norm + add + relu", x, residual);
+        ForwardTraining(x, gamma, betaParam, y, runMean, runVar, saveMean, saveInvStd, momentum, eps, relu: true,
+            residual);
+    }
+
     private void ForwardTraining(Tensor x, Tensor gamma, Tensor betaParam, Tensor y, Tensor runMean,
-        Tensor runVar, Tensor saveMean, Tensor saveInvStd, double momentum, double eps, bool relu)
+        Tensor runVar, Tensor saveMean, Tensor saveInvStd, double momentum, double eps, bool relu,
+        Tensor? residual = null)
     {
         var (n, c, s) = ShapeCheck.ChannelLayout("batch norm", x, checked((int)gamma.Length));
         CheckChannels("batch norm", c, betaParam, runMean, runVar, saveMean, saveInvStd);
@@ -48,7 +57,8 @@ public sealed unsafe partial class CpuBackend
             pRunM[ch] = (float)((1 - momentum) * pRunM[ch] + momentum * mean[ch]);
             pRunV[ch] = (float)((1 - momentum) * pRunV[ch] + momentum * unbiased);
         }
-        Normalize(px, Ptr(y), n, c, s, pMean, pInv, Ptr(gamma), Ptr(betaParam), relu);
+        Normalize(px, Ptr(y), n, c, s, pMean, pInv, Ptr(gamma), Ptr(betaParam), relu,
+            residual == null ? null : Ptr(residual));
     }
 
     public void BatchNormForwardInference(Tensor x, Tensor gamma, Tensor betaParam, Tensor y, Tensor runMean,
@@ -77,6 +87,19 @@ public sealed unsafe partial class CpuBackend
         Tensor dx, Tensor dGamma, Tensor dBetaParam, float dxBeta)
     {
         ShapeCheck.SameLength("batch norm + relu backward", x, y);
+        Backward(x, y, dy, gamma, saveMean, saveInvStd, dx, dGamma, dBetaParam, dxBeta);
+    }
+
+    public void BatchNormAddReluBackward(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor saveMean,
+        Tensor saveInvStd, Tensor dx, Tensor dGamma, Tensor dBetaParam, float dxBeta, Tensor? dResidual,
+        float residualBeta)
+    {
+        ShapeCheck.SameLength("batch norm + add + relu backward", x, y);
+        if (dResidual != null)
+        {
+            // The residual's gradient is the ReLU backward itself.
+            ReluBackward(y, dy, dResidual, residualBeta);
+        }
         Backward(x, y, dy, gamma, saveMean, saveInvStd, dx, dGamma, dBetaParam, dxBeta);
     }
 
@@ -240,7 +263,7 @@ public sealed unsafe partial class CpuBackend
 
     /// <summary>y = (x - mean) * inv * gamma + beta per channel.</summary>
     private void Normalize(float* x, float* y, int n, int c, int s, float* mean, float* inv, float* gamma,
-        float* beta, bool relu)
+        float* beta, bool relu, float* residual = null)
     {
         var scale = new float[c];
         var shift = new float[c];
@@ -257,6 +280,10 @@ public sealed unsafe partial class CpuBackend
                 {
                     var row = new Span<float>(y + r * c, c);
                     TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(x + r * c, c), scale, shift, row);
+                    if (residual != null)
+                    {
+                        TensorPrimitives.Add(row, new ReadOnlySpan<float>(residual + r * c, c), row);
+                    }
                     if (relu)
                     {
                         TensorPrimitives.Max(row, 0f, row);
@@ -270,7 +297,8 @@ public sealed unsafe partial class CpuBackend
             for (long q = q0; q < q1; q++)
             {
                 int ch = (int)(q % c);
-                VectorMath.ScaleShift(x + q * s, y + q * s, s, scale[ch], shift[ch], relu);
+                VectorMath.ScaleShift(x + q * s, y + q * s, s, scale[ch], shift[ch], relu,
+                    residual == null ? null : residual + q * s);
             }
         }, Math.Max(1, 4096 / s));
     }

@@ -61,8 +61,9 @@ internal static unsafe class VectorMath
         return (sum, dot);
     }
 
-    /// <summary>y = x * scale + shift, optionally followed by ReLU.</summary>
-    internal static void ScaleShift(float* x, float* y, int n, float scale, float shift, bool relu)
+    /// <summary>y = x * scale + shift (+ residual when not null), optionally followed by ReLU.</summary>
+    internal static void ScaleShift(float* x, float* y, int n, float scale, float shift, bool relu,
+        float* residual = null)
     {
         var a = new Vector<float>(scale);
         var b = new Vector<float>(shift);
@@ -70,11 +71,16 @@ internal static unsafe class VectorMath
         for (; i <= n - W; i += W)
         {
             var v = Vector.Load(x + i) * a + b;
+            if (residual != null)
+            {
+                v += Vector.Load(residual + i);
+            }
             Vector.Store(relu ? Vector.Max(v, Vector<float>.Zero) : v, y + i);
         }
         for (; i < n; i++)
         {
             float v = x[i] * scale + shift;
+            v = residual != null ? v + residual[i] : v;
             y[i] = relu ? MathF.Max(v, 0f) : v;
         }
     }
