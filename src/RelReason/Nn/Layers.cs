@@ -75,7 +75,9 @@ public sealed class BatchNorm : Module
         return Ops.BatchNormRelu(tape, x, Weight, Bias, RunningMean, RunningVar, IsTraining, Momentum, Eps);
     }
 
-    /// <summary>ReLU(this(x) + residual) fused (<see cref="Ops.BatchNormAddRelu"/>), the end of a residual block.</summary>
+    /// <summary>
+    /// ReLU(this(x) + residual) fused (<see cref="Ops.BatchNormAddRelu"/>), the end of a residual block.
+    /// </summary>
     public Tensor ForwardAddRelu(Tape tape, Tensor x, Tensor residual)
     {
         if (IsTraining)

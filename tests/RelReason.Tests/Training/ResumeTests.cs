@@ -129,7 +129,9 @@ public class ResumeTests
     }
 }
 
-/// <summary>A stored configuration that lacks fields (written by an older version) reads back with the defaults.</summary>
+/// <summary>
+/// A stored configuration that lacks fields (written by an older version) reads back with the defaults.
+/// </summary>
 public class ConfigJsonTests
 {
     [Test]
