@@ -15,16 +15,13 @@ public sealed unsafe partial class CudaBackend
         {
             return;
         }
-        // cuBLAS is column-major and a row-major [r, c] matrix is its [c, r] transpose, so row-major
-        // C = op(A) op(B) is computed as column-major C^T = op(B)^T op(A)^T: swap the operands and m/n, and pass
-        // the row lengths as leading dimensions.
-        int lda = transposeA ? m : k;
-        int ldb = transposeB ? k : n;
-        cublasOperation opA = transposeA ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N;
-        cublasOperation opB = transposeB ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N;
+        // cuBLAS is column-major: the row-major product runs as C^T = op(B)^T op(A)^T (see ColumnMajorGemm).
+        var g = ColumnMajorGemm.ForRowMajor(transposeA, transposeB, m, n, k);
+        cublasOperation first = g.TransposeFirst ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N;
+        cublasOperation second = g.TransposeSecond ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N;
         DevicePtr pa = Ptr(a), pb = Ptr(b), pc = Ptr(c);
-        CuBlas.Check(CuBlas.cublasSgemm(_device.BlasValue, opB, opA, n, m, k, &alpha, pb.Address, ldb, pa.Address,
-            lda, &beta, pc.Address, n));
+        CuBlas.Check(CuBlas.cublasSgemm(_device.BlasValue, first, second, g.M, g.N, g.K, &alpha, pb.Address,
+            g.LeadingFirst, pa.Address, g.LeadingSecond, &beta, pc.Address, g.LeadingC));
     }
 
     /// <inheritdoc />

@@ -12,6 +12,7 @@ internal static partial class OpenBlas
 
     // CBLAS enums (cblas.h).
     internal const int RowMajor = 101;
+    internal const int ColMajor = 102;
     internal const int NoTrans = 111;
     internal const int Trans = 112;
 
