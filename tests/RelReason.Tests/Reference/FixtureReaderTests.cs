@@ -1,10 +1,12 @@
 using System.Buffers.Binary;
 using System.Text;
+using RelReason.Training.Checkpoints;
 
 namespace RelReason.Tests.Reference;
 
 /// <summary>
-/// The fixture reader on hand-made files: a valid one round-trips, each malformed one is rejected naming the file.
+/// The fixture reader on hand-made files: a valid one round-trips, a malformed or non-float one is rejected naming
+/// the file.
 /// </summary>
 public class FixtureReaderTests
 {
@@ -51,36 +53,31 @@ public class FixtureReaderTests
         Assert.That(e2!.Message, Does.Contain(path).And.Contain("'K'"));
     }
 
-    [TestCase("{\"a\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4, "expected F32")]
-    [TestCase("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4, "shape [2]")]
-    [TestCase("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8, "expected [0,4)")]
-    [TestCase("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 8, "cover 4 of the 8")]
-    [TestCase("{\"a\":{\"dtype\":\"F32\",\"shape\":[1]}}", 4, "dtype, shape and data_offsets")]
-    [TestCase("{\"a\":{\"dtype\":\"F32\",\"shape\":[-1],\"data_offsets\":[0,4]}}", 4, "non-negative")]
-    [TestCase("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4],\"x\":1}}", 4, "not 'x'")]
-    [TestCase("{\"__metadata__\":{\"K\":4}}", 0, "metadata 'K' to be a string")]
-    [TestCase("{\"a\":", 0, "not valid JSON")]
-    public void MalformedHeaderIsRejectedNamingTheFile(string header, int dataBytes, string expected)
+    [Test]
+    public void OnlyF32TensorsAreAccepted()
     {
-        string path = Write("bad.safetensors", header, new float[dataBytes / 4]);
+        // The file itself is valid (I64 is a safetensors dtype the library reads); fixtures hold floats only.
+        string path = Write("int.safetensors", "{\"a\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]}}",
+            [0f, 0f]);
         var e = Assert.Throws<InvalidDataException>(() => Fixture.Load(path));
-        Assert.That(e!.Message, Does.Contain(path).And.Contain(expected));
+        Assert.That(e!.Message, Does.Contain(path).And.Contain("F32 only"));
     }
 
     [Test]
-    public void TruncatedFilesAreRejectedNamingTheFile()
+    public void MalformedFilesAreRejectedNamingTheFile()
     {
-        string tiny = Path.Combine(_folder, "tiny.safetensors");
-        File.WriteAllBytes(tiny, [1, 2, 3]);
-        var e1 = Assert.Throws<InvalidDataException>(() => Fixture.Load(tiny));
-        Assert.That(e1!.Message, Does.Contain(tiny).And.Contain("3 bytes"));
+        // The library reader's own tests go through every malformed case; here, that its errors reach the caller.
+        string bad = Write("bad.safetensors", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4]}}",
+            [0f]);
+        var e1 = Assert.Throws<SafetensorsFormatException>(() => Fixture.Load(bad));
+        Assert.That(e1!.Message, Does.Contain(bad));
 
         string cut = Path.Combine(_folder, "cut.safetensors");
         var bytes = new byte[16];
         BinaryPrimitives.WriteUInt64LittleEndian(bytes, 100);
         File.WriteAllBytes(cut, bytes);
-        var e2 = Assert.Throws<InvalidDataException>(() => Fixture.Load(cut));
-        Assert.That(e2!.Message, Does.Contain(cut).And.Contain("header length 100"));
+        var e2 = Assert.Throws<SafetensorsFormatException>(() => Fixture.Load(cut));
+        Assert.That(e2!.Message, Does.Contain(cut));
     }
 
     /// <summary>Writes a safetensors file with the given header text (padded to 8 bytes) and float data.</summary>

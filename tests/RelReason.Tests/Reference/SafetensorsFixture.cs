@@ -1,5 +1,4 @@
-using System.Buffers.Binary;
-using System.Text.Json;
+using RelReason.Training.Checkpoints;
 
 namespace RelReason.Tests.Reference;
 
@@ -12,10 +11,8 @@ public readonly record struct FixtureTensor(int[] Shape, float[] Data)
 
 /// <summary>
 /// A PyTorch reference fixture (tests/reference/fixtures/*.safetensors, see tests/reference/README.md), read
-/// whole into memory. Layout: u64 little-endian header length N, N bytes of JSON header
-/// {name: {dtype, shape, data_offsets}, "__metadata__": {string: string}}, then the little-endian data.
-/// Only F32 tensors are accepted; every malformed input raises <see cref="InvalidDataException"/> naming the
-/// file, the byte offset or tensor, and what was expected.
+/// whole into memory through the library's safetensors reader, which validates the file (malformed input raises
+/// <see cref="SafetensorsFormatException"/> naming the file and the problem). Fixtures hold F32 tensors only.
 /// </summary>
 public sealed class Fixture
 {
@@ -70,215 +67,21 @@ public sealed class Fixture
     /// <summary>Loads fixtures/<paramref name="name"/>.safetensors from the test output folder.</summary>
     public static Fixture LoadNamed(string name) => Load(System.IO.Path.Combine(Folder, name + ".safetensors"));
 
-    /// <summary>Reads and validates a whole fixture file.</summary>
+    /// <summary>Reads a whole fixture file; a tensor that is not F32 is rejected naming the file.</summary>
     public static Fixture Load(string path)
     {
-        byte[] bytes = File.ReadAllBytes(path);
-        if (bytes.Length < 8)
+        using var file = SafetensorsFile.Open(path);
+        var tensors = new Dictionary<string, FixtureTensor>();
+        foreach (string name in file.Names)
         {
-            throw new InvalidDataException(
-                $"{path}: {bytes.Length} bytes, expected at least the 8-byte header length at offset 0");
+            var entry = file[name];
+            if (entry.DType != SafetensorsDType.F32)
+            {
+                throw new InvalidDataException($"{path}: tensor '{name}' is {entry.DType}, fixtures hold F32 only");
+            }
+            tensors[name] = new FixtureTensor(entry.Shape, file.ReadF32(name));
         }
-        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-        if (headerLength > (ulong)(bytes.Length - 8))
-        {
-            throw new InvalidDataException(
-                $"{path}: header length {headerLength} at offset 0 runs past the end of the {bytes.Length}-byte file");
-        }
-        int dataStart = 8 + (int)headerLength;
-        var header = ParseHeader(path, bytes.AsSpan(8, (int)headerLength));
-        return Build(path, header, bytes.AsSpan(dataStart), dataStart);
+        return new Fixture(path, file.Names.ToList(), tensors,
+            file.Metadata.ToDictionary(p => p.Key, p => p.Value));
     }
-
-    private sealed record Entry(string Name, string DType, int[] Shape, long Begin, long End);
-
-    private sealed record Header(List<Entry> Entries, Dictionary<string, string> Metadata);
-
-    private static Header ParseHeader(string path, ReadOnlySpan<byte> json)
-    {
-        var entries = new List<Entry>();
-        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
-        try
-        {
-            Expect(path, ref reader, JsonTokenType.StartObject, "the header object");
-            while (Next(path, ref reader) != JsonTokenType.EndObject)
-            {
-                string name = reader.GetString()!;
-                long at = 8 + reader.TokenStartIndex;
-                if (name == "__metadata__")
-                {
-                    ReadMetadata(path, ref reader, metadata);
-                }
-                else
-                {
-                    entries.Add(ReadEntry(path, ref reader, name, at));
-                }
-            }
-            if (reader.Read())
-            {
-                throw Bad(path, 8 + reader.TokenStartIndex, "the end of the header after its object");
-            }
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException(
-                $"{path}: header is not valid JSON near byte {8 + e.BytePositionInLine}: {e.Message}", e);
-        }
-        return new Header(entries, metadata);
-    }
-
-    private static void ReadMetadata(string path, ref Utf8JsonReader reader, Dictionary<string, string> metadata)
-    {
-        Expect(path, ref reader, JsonTokenType.StartObject, "__metadata__ to be an object");
-        while (Next(path, ref reader) != JsonTokenType.EndObject)
-        {
-            string key = reader.GetString()!;
-            Expect(path, ref reader, JsonTokenType.String, $"metadata '{key}' to be a string");
-            if (!metadata.TryAdd(key, reader.GetString()!))
-            {
-                throw Bad(path, 8 + reader.TokenStartIndex, $"metadata key '{key}' once only");
-            }
-        }
-    }
-
-    private static Entry ReadEntry(string path, ref Utf8JsonReader reader, string name, long at)
-    {
-        Expect(path, ref reader, JsonTokenType.StartObject, $"tensor '{name}' to be an object");
-        string? dtype = null;
-        int[]? shape = null;
-        long[]? offsets = null;
-        while (Next(path, ref reader) != JsonTokenType.EndObject)
-        {
-            string field = reader.GetString()!;
-            switch (field)
-            {
-                case "dtype":
-                    Expect(path, ref reader, JsonTokenType.String, $"tensor '{name}' dtype to be a string");
-                    dtype = reader.GetString();
-                    break;
-                case "shape":
-                    shape = ToDims(path, name, at, ReadIntArray(path, ref reader, name, field));
-                    break;
-                case "data_offsets":
-                    offsets = ReadIntArray(path, ref reader, name, field);
-                    break;
-                default:
-                    throw Bad(path, 8 + reader.TokenStartIndex,
-                        $"tensor '{name}' fields dtype, shape, data_offsets, not '{field}'");
-            }
-        }
-        if (dtype is null || shape is null || offsets is null)
-        {
-            throw Bad(path, at, $"tensor '{name}' to have dtype, shape and data_offsets");
-        }
-        if (offsets.Length != 2)
-        {
-            throw Bad(path, at, $"tensor '{name}' data_offsets to be [begin, end], got {offsets.Length} numbers");
-        }
-        return new Entry(name, dtype, shape, offsets[0], offsets[1]);
-    }
-
-    private static long[] ReadIntArray(string path, ref Utf8JsonReader reader, string name, string field)
-    {
-        Expect(path, ref reader, JsonTokenType.StartArray, $"tensor '{name}' {field} to be an array");
-        var values = new List<long>();
-        while (Next(path, ref reader) != JsonTokenType.EndArray)
-        {
-            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out long v) || v < 0
-                || v > int.MaxValue * 4L)
-            {
-                throw Bad(path, 8 + reader.TokenStartIndex,
-                    $"tensor '{name}' {field} to hold non-negative integers");
-            }
-            values.Add(v);
-        }
-        return values.ToArray();
-    }
-
-    private static int[] ToDims(string path, string name, long at, long[] values)
-    {
-        // A fixture tensor must fit one float[]: cap the element count, not only each dim.
-        long count = 1;
-        foreach (long d in values)
-        {
-            count = d > int.MaxValue ? long.MaxValue : count * d;
-            if (count > Array.MaxLength)
-            {
-                throw Bad(path, at, $"tensor '{name}' shape to hold at most {Array.MaxLength} elements");
-            }
-        }
-        return values.Select(d => (int)d).ToArray();
-    }
-
-    private static Fixture Build(string path, Header header, ReadOnlySpan<byte> data, int dataStart)
-    {
-        var tensors = new Dictionary<string, FixtureTensor>(StringComparer.Ordinal);
-        var names = new List<string>();
-        // safetensors requires the tensors to tile the data area exactly: sort by offset and check for holes.
-        long covered = 0;
-        foreach (var e in header.Entries.OrderBy(e => e.Begin).ThenBy(e => e.End))
-        {
-            if (e.DType != "F32")
-            {
-                throw new InvalidDataException($"{path}: tensor '{e.Name}' has dtype {e.DType}, expected F32");
-            }
-            long count = 1;
-            foreach (int d in e.Shape)
-            {
-                count *= d;
-            }
-            if (e.End - e.Begin != 4 * count || e.End > data.Length || e.Begin != covered)
-            {
-                throw new InvalidDataException(
-                    $"{path}: tensor '{e.Name}' data_offsets [{e.Begin},{e.End}) (file bytes " +
-                    $"{dataStart + e.Begin}..{dataStart + e.End}) expected [{covered},{covered + 4 * count}) " +
-                    $"for shape {Format(e.Shape)} within {data.Length} data bytes");
-            }
-            covered = e.End;
-            var values = new float[count];
-            var src = data.Slice((int)e.Begin, (int)(4 * count));
-            for (int i = 0; i < values.Length; i++)
-            {
-                values[i] = BinaryPrimitives.ReadSingleLittleEndian(src.Slice(4 * i, 4));
-            }
-            if (!tensors.TryAdd(e.Name, new FixtureTensor(e.Shape, values)))
-            {
-                throw new InvalidDataException($"{path}: tensor '{e.Name}' appears twice in the header");
-            }
-        }
-        if (covered != data.Length)
-        {
-            throw new InvalidDataException(
-                $"{path}: tensors cover {covered} of the {data.Length} data bytes starting at offset {dataStart}");
-        }
-        foreach (var e in header.Entries)
-        {
-            names.Add(e.Name);
-        }
-        return new Fixture(path, names, tensors, header.Metadata);
-    }
-
-    private static JsonTokenType Next(string path, ref Utf8JsonReader reader)
-    {
-        if (!reader.Read())
-        {
-            throw Bad(path, 8 + reader.BytesConsumed, "more header JSON, found its end");
-        }
-        return reader.TokenType;
-    }
-
-    private static void Expect(string path, ref Utf8JsonReader reader, JsonTokenType type, string what)
-    {
-        if (Next(path, ref reader) != type)
-        {
-            throw Bad(path, 8 + reader.TokenStartIndex, $"{what} ({type}), found {reader.TokenType}");
-        }
-    }
-
-    private static InvalidDataException Bad(string path, long offset, string expected) =>
-        new($"{path}: header byte {offset}: expected {expected}");
-
-    /// <summary>Shape formatted as [a,b,c] for messages.</summary>
-    public static string Format(int[] shape) => "[" + string.Join(",", shape) + "]";
 }
