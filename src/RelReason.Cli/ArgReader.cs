@@ -149,9 +149,6 @@ public sealed class ArgReader
             : throw new UsageException($"--{name} must be one of {string.Join(", ", choices)}; got '{value}'");
     }
 
-    /// <summary>The --device values (BackendFactory.Create).</summary>
-    public static IReadOnlyList<string> Devices { get; } = ["auto", "cpu", "cuda"];
-
     public string HelpText()
     {
         int width = _declared.Max(d => d.Name.Length) + 4;

@@ -48,7 +48,7 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
             throw new UsageException("give either --checkpoint PATH or --random-init");
         }
         CheckBackboneName(Backbone);
-        ArgReader.OneOf("device", Device, ArgReader.Devices);
+        ArgReader.OneOf("device", Device, BackendFactory.Devices);
         if (Dataset != null)
         {
             ArgReader.OneOf("data", Dataset, DatasetCatalog.All.Select(s => s.Name));

@@ -34,7 +34,7 @@ internal static class BenchCommand
         }
         args.Done();
         BackboneSource.CheckBackboneName(backboneName);
-        ArgReader.OneOf("device", device, ArgReader.Devices);
+        ArgReader.OneOf("device", device, BackendFactory.Devices);
         var loss = lossName switch
         {
             "bce" => BinaryLossKind.Bce,

@@ -108,7 +108,7 @@ internal static class PretrainCommand
         BackboneSource.CheckBackboneName(options.Backbone);
         ArgReader.OneOf("data", options.Dataset, DatasetCatalog.All.Select(s => s.Name));
         ArgReader.OneOf("split", options.Split, DatasetCatalog.Describe(options.Dataset).Splits);
-        ArgReader.OneOf("device", options.Device, ArgReader.Devices);
+        ArgReader.OneOf("device", options.Device, BackendFactory.Devices);
         try
         {
             options.Validate();

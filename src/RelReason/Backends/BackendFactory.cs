@@ -6,6 +6,9 @@ namespace RelReason.Backends;
 /// <summary>Chooses the compute backend for a "--device" value: "cpu", "cuda" or "auto".</summary>
 public static class BackendFactory
 {
+    /// <summary>The values "--device" accepts.</summary>
+    public static IReadOnlyList<string> Devices { get; } = ["auto", "cpu", "cuda"];
+
     /// <summary>
     /// Creates the backend. "auto" takes the GPU when one is usable and otherwise the CPU, reporting why through
     /// <paramref name="log"/>; "cuda" fails with the reason when no GPU is usable.
