@@ -91,10 +91,21 @@ public sealed class ArgReader
     public double Double(string name, double fallback, string help, double min = double.NegativeInfinity)
     {
         Declare(name, $"{help} (default: {fallback.ToString(CultureInfo.InvariantCulture)})");
-        if (!_values.TryGetValue(name, out var v))
-        {
-            return fallback;
-        }
+        return _values.TryGetValue(name, out var v) ? ParseNumber(name, v, min) : fallback;
+    }
+
+    /// <summary>
+    /// A finite single-precision number; the help shows the default as the float it is (0.001, not the double
+    /// 0.0010000000474974513 the same float widens to).
+    /// </summary>
+    public float Float(string name, float fallback, string help, float min = float.NegativeInfinity)
+    {
+        Declare(name, $"{help} (default: {fallback.ToString(CultureInfo.InvariantCulture)})");
+        return _values.TryGetValue(name, out var v) ? (float)ParseNumber(name, v, min) : fallback;
+    }
+
+    private static double ParseNumber(string name, string? v, double min)
+    {
         if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) ||
             !double.IsFinite(x) || x < min)
         {

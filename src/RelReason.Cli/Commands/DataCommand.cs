@@ -2,6 +2,7 @@ using RelReason.Data;
 using RelReason.Data.Augmentation;
 using RelReason.Data.Download;
 using RelReason.Data.Preview;
+using RelReason.Training;
 
 namespace RelReason.Cli.Commands;
 
@@ -113,6 +114,11 @@ internal static class DataCommand
         int views = args.Int("views", 0, "augmented views to show beside the image (0: the raw image only)", 0);
         int seed = args.Int("seed", 1, "augmentation seed");
         int scale = args.Int("scale", 4, "pixel magnification", 1);
+        var strengths = new PretrainOptions
+        {
+            CropScaleMin = args.Float("crop-min", 0.08f, "smallest random crop as a fraction of the image area", 0),
+            ColorStrength = args.Float("color-strength", 1f, "colour jitter strength, as for pretrain", 0),
+        };
         string? output = args.OptionalString("out", "PNG file to write (required)");
         if (ShowHelp(args, "preview NAME: an image and augmented views of it as a PNG"))
         {
@@ -122,6 +128,14 @@ internal static class DataCommand
         if (output == null)
         {
             throw new UsageException("data preview needs --out FILE.png");
+        }
+        try
+        {
+            strengths.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message);
         }
         var dataset = DatasetCatalog.Open(name, split, options);
         try
@@ -141,7 +155,7 @@ internal static class DataCommand
             var spec = DatasetCatalog.Describe(name);
             int side = spec.CropSide > 0 ? spec.CropSide : dataset.Height;
             var (mean, std) = DatasetCatalog.Normalization(name, dataset.Channels);
-            var augmenter = new Augmenter(new AugmentOptions { Side = side, Mean = mean, Std = std }, dataset.Height,
+            var augmenter = new Augmenter(Pretrainer.ViewAugmentation(strengths, side, mean, std), dataset.Height,
                 dataset.Width, dataset.Channels, Console.Error.WriteLine);
             // The grid's cells share one size: the raw image is shown through the identity view at side x side.
             var cells = new List<byte[]> { Resize(raw, dataset.Height, dataset.Width, dataset.Channels, side) };

@@ -16,10 +16,10 @@ internal static class FineTuneCommand
         {
             Epochs = args.Int("epochs", d.Epochs, "epochs", 1),
             BatchSize = args.Int("batch", d.BatchSize, "batch size", 2),
-            BackboneLearningRate = (float)args.Double("lr-backbone", d.BackboneLearningRate, "backbone Adam lr", 0),
+            BackboneLearningRate = args.Float("lr-backbone", d.BackboneLearningRate, "backbone Adam lr", 0),
             ClassifierLearningRate =
-                (float)args.Double("lr-classifier", d.ClassifierLearningRate, "classifier Adam lr", 0),
-            WeightDecay = (float)args.Double("weight-decay", d.WeightDecay, "L2 weight decay", 0),
+                args.Float("lr-classifier", d.ClassifierLearningRate, "classifier Adam lr", 0),
+            WeightDecay = args.Float("weight-decay", d.WeightDecay, "L2 weight decay", 0),
             StepDecay = !args.Flag("no-decay", "keep the learning rates constant (no x0.1 at 50% and 75%)"),
         };
         string? save = args.OptionalString("save", "write the fine-tuned backbone and classifier to this checkpoint");

@@ -38,12 +38,16 @@ internal static class PretrainCommand
             K = k ?? ReferenceK,
             M = m ?? ReferenceM,
             Epochs = epochs ?? ReferenceEpochs,
-            LearningRate = (float)args.Double("lr", d.LearningRate, "Adam learning rate (constant)"),
+            LearningRate = args.Float("lr", d.LearningRate, "Adam learning rate (constant)"),
             Loss = ParseLoss(args.String("loss", "focal", "bce or focal (gamma 2, alpha 0.5)")),
             Aggregation = ParseAggregation(args.String("aggregation", "cat", "pair aggregation: cat, sum, mean, max")),
             Seed = args.Int("seed", d.Seed, "seed of weights, order and augmentation"),
             Size = args.Int("size", 0, "view side in pixels (0: the dataset's crop side)", 0),
             DropLast = args.Flag("drop-last", "drop the last, smaller batch of each epoch"),
+            CropScaleMin = args.Float("crop-min", d.CropScaleMin,
+                "smallest random crop as a fraction of the image area", 0),
+            ColorStrength = args.Float("color-strength", d.ColorStrength,
+                "colour jitter strength s: ColorJitter(0.8s, 0.8s, 0.8s, 0.2s); 0 turns it off", 0),
         };
         int? logEvery = args.OptionalInt("log-every",
             $"steps between log lines and metrics records (default {d.LogEvery})", 1);
@@ -92,6 +96,8 @@ internal static class PretrainCommand
                 Seed = args.Given("seed") ? options.Seed : stored.Seed,
                 Size = args.Given("size") ? options.Size : stored.Size,
                 DropLast = args.Given("drop-last") ? options.DropLast : stored.DropLast,
+                CropScaleMin = args.Given("crop-min") ? options.CropScaleMin : stored.CropScaleMin,
+                ColorStrength = args.Given("color-strength") ? options.ColorStrength : stored.ColorStrength,
             };
             PretrainRun.CheckCompatible(resume, stored, asked);
             options = stored with
@@ -235,6 +241,7 @@ internal static class PretrainCommand
             ("run folder", training.Folder.Path),
             ("dataset", $"{run.Dataset.Name}: {run.Dataset.Count} images, {run.Dataset.Height}x{run.Dataset.Width}" +
                 $"x{run.Dataset.Channels}, views {run.Augment.Side}x{run.Augment.Side}"),
+            ("augment", run.Augment.Describe(run.Dataset.Channels)),
             ("backbone", $"{o.Backbone}, {run.Backbone.ParameterCount:N0} parameters"),
             ("head", $"{o.Aggregation.ToString().ToLowerInvariant()} -> 256 -> 1, " +
                 $"{run.Head.ParameterCount:N0} parameters"),

@@ -45,6 +45,15 @@ public sealed record PretrainOptions
     /// <summary>Input side of the views; 0 takes the dataset's crop side.</summary>
     public int Size { get; set; }
 
+    /// <summary>Smallest random crop, as a fraction of the image area (the reference: 0.08).</summary>
+    public float CropScaleMin { get; set; } = 0.08f;
+
+    /// <summary>
+    /// Colour-jitter strength s: brightness, contrast and saturation factors in [1 - 0.8s, 1 + 0.8s] and a hue shift
+    /// in [-0.2s, 0.2s] turns. 1 is the reference's ColorJitter(0.8, 0.8, 0.8, 0.2); 0 turns jitter off.
+    /// </summary>
+    public float ColorStrength { get; set; } = 1f;
+
     /// <summary>Log a line (and a metrics record) every this many steps.</summary>
     public int LogEvery { get; set; } = 10;
 
@@ -64,6 +73,9 @@ public sealed record PretrainOptions
         Require(Epochs >= 1, $"--epochs must be >= 1, got {Epochs}");
         Require(MaxSteps >= 0, $"--max-steps must be >= 0, got {MaxSteps}");
         Require(LearningRate > 0 && float.IsFinite(LearningRate), $"--lr must be positive, got {LearningRate}");
+        Require(CropScaleMin > 0 && CropScaleMin <= 1, $"--crop-min must be in (0, 1], got {CropScaleMin}");
+        Require(ColorStrength >= 0 && ColorStrength <= 2.5f,
+            $"--color-strength must be in [0, 2.5] (a hue shift of at most half a turn), got {ColorStrength}");
         Require(LogEvery >= 1, $"--log-every must be >= 1, got {LogEvery}");
         Require(CheckpointEvery >= 0, $"--checkpoint-every must be >= 0, got {CheckpointEvery}");
         Require(Threads >= 1, $"--threads must be >= 1, got {Threads}");

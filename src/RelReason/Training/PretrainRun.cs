@@ -134,6 +134,8 @@ public sealed class PretrainRun : IPretrainSink, IDisposable
         Same("seed", stored.Seed, requested.Seed);
         Same("drop-last", stored.DropLast, requested.DropLast);
         Same("lr", stored.LearningRate, requested.LearningRate);
+        Same("crop-min", stored.CropScaleMin, requested.CropScaleMin);
+        Same("color-strength", stored.ColorStrength, requested.ColorStrength);
         if (changes.Count > 0)
         {
             throw new CheckpointException(checkpoint,

@@ -71,7 +71,7 @@ public sealed class Pretrainer : IDisposable
         var spec = DatasetCatalog.Describe(options.Dataset);
         int side = options.Size > 0 ? options.Size : spec.CropSide > 0 ? spec.CropSide : _dataset.Height;
         var (mean, std) = DatasetCatalog.Normalization(options.Dataset, _dataset.Channels);
-        Augment = new AugmentOptions { Side = side, Mean = mean, Std = std };
+        Augment = ViewAugmentation(options, side, mean, std);
         _loader = new PretrainLoader(_dataset, Augment, new PretrainLoaderOptions
         {
             ViewsPerImage = options.K,
@@ -95,6 +95,23 @@ public sealed class Pretrainer : IDisposable
     }
 
     public PretrainOptions Options { get; }
+
+    /// <summary>The view pipeline of METHOD.md 3.1 with the run's crop and colour strengths.</summary>
+    public static AugmentOptions ViewAugmentation(PretrainOptions options, int side, float[] mean, float[] std)
+    {
+        float s = options.ColorStrength;
+        return new AugmentOptions
+        {
+            Side = side,
+            Mean = mean,
+            Std = std,
+            ScaleMin = options.CropScaleMin,
+            Brightness = 0.8f * s,
+            Contrast = 0.8f * s,
+            Saturation = 0.8f * s,
+            Hue = 0.2f * s,
+        };
+    }
 
     public IBackend Backend { get; }
 

@@ -152,6 +152,23 @@ public class OutputCliTests : CliTestBase
     }
 
     [Test]
+    public void DataPreviewShowsTheAugmentationStrengthsAsked()
+    {
+        byte[] Preview(params string[] strengths)
+        {
+            string png = File($"s{strengths.Length}{string.Concat(strengths)}.png");
+            CliRunner.Expect(0, ["data", "preview", "--index", "3", "--views", "4", "--out", png, .. strengths]);
+            return System.IO.File.ReadAllBytes(png);
+        }
+        var reference = Preview();
+        Assert.That(Preview("--crop-min", "0.08", "--color-strength", "1"), Is.EqualTo(reference), "the defaults");
+        Assert.That(Preview("--crop-min", "0.5"), Is.Not.EqualTo(reference));
+        Assert.That(Preview("--color-strength", "0"), Is.Not.EqualTo(reference));
+        var bad = CliRunner.Expect(2, "data", "preview", "--views", "2", "--crop-min", "2", "--out", File("x.png"));
+        Assert.That(bad.Error, Does.Contain("--crop-min must be in (0, 1], got 2"));
+    }
+
+    [Test]
     public void DataPreviewFailures()
     {
         string png = File("p.png");

@@ -19,7 +19,7 @@ public class UsageTests
         {
             "data", "resume", "k", "m", "epochs", "data-path", "split", "backbone", "lr", "loss", "aggregation",
             "seed", "size", "drop-last", "log-every", "checkpoint-every", "device", "threads", "max-steps", "out",
-            "run", "linear-eval", "eval-epochs", "json",
+            "run", "linear-eval", "eval-epochs", "json", "crop-min", "color-strength",
         }).SetName("pretrain");
         yield return new TestCaseData(new[] { "linear-eval" },
             Evaluation.Concat(["epochs", "batch", "lr", "json"]).ToArray()).SetName("linear-eval");
@@ -42,7 +42,7 @@ public class UsageTests
         yield return new TestCaseData(new[] { "data", "info" }, new[] { "root", "path" }).SetName("data info");
         yield return new TestCaseData(new[] { "data", "preview" }, new[]
         {
-            "root", "path", "split", "index", "views", "seed", "scale", "out",
+            "root", "path", "split", "index", "views", "seed", "scale", "out", "crop-min", "color-strength",
         }).SetName("data preview");
     }
 
@@ -87,6 +87,10 @@ public class UsageTests
     [TestCase("--lr", "fast", "--lr needs a finite number, got 'fast'")]
     [TestCase("--lr", "0", "--lr must be positive")]
     [TestCase("--lr", "-1e-3", "--lr must be positive")]
+    [TestCase("--crop-min", "0", "--crop-min must be in (0, 1], got 0")]
+    [TestCase("--crop-min", "1.5", "--crop-min must be in (0, 1], got 1.5")]
+    [TestCase("--color-strength", "-1", "--color-strength needs a finite number >= 0, got '-1'")]
+    [TestCase("--color-strength", "3", "--color-strength must be in [0, 2.5]")]
     [TestCase("--drop-last", "maybe", "--drop-last is a flag, got 'maybe'")]
     [TestCase("--backbone", "vgg", "--backbone must be one of conv4, resnet8,")]
     [TestCase("--backbone", "resnet20-small", "--backbone must be one of conv4, resnet8,")]

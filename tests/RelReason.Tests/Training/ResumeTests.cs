@@ -114,6 +114,9 @@ public class ResumeTests
         var ex = Assert.Throws<RelReason.Training.Checkpoints.CheckpointException>(() =>
             PretrainRun.CheckCompatible(checkpoint, options, options with { K = 5, Backbone = "resnet8" }));
         Assert.That(ex!.Message, Does.Contain("K 3 -> 5").And.Contain("backbone conv4 -> resnet8"));
+        var views = Assert.Throws<RelReason.Training.Checkpoints.CheckpointException>(() => PretrainRun.CheckCompatible(
+            checkpoint, options, options with { CropScaleMin = 0.5f, ColorStrength = 0.25f }));
+        Assert.That(views!.Message, Does.Contain("crop-min 0.08 -> 0.5").And.Contain("color-strength 1 -> 0.25"));
         Assert.Throws<FileNotFoundException>(() => PretrainRun.ReadResumePoint(Path.Combine(_root, "none")));
     }
 
@@ -145,5 +148,7 @@ public class ConfigJsonTests
         Assert.That(options.LearningRate, Is.EqualTo(defaults.LearningRate));
         Assert.That(options.LogEvery, Is.EqualTo(defaults.LogEvery));
         Assert.That(options.Loss, Is.EqualTo(defaults.Loss));
+        Assert.That(options.CropScaleMin, Is.EqualTo(0.08f), "configurations from before the option: the reference's");
+        Assert.That(options.ColorStrength, Is.EqualTo(1f));
     }
 }

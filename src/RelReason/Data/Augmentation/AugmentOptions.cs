@@ -112,6 +112,41 @@ public sealed record AugmentOptions
     }
 
     /// <summary>
+    /// One line for logs of what a view of a <paramref name="channels"/>-channel image goes through, leaving out the
+    /// stages that do not apply (saturation, hue and grayscale on one channel; ops of strength 0).
+    /// </summary>
+    public string Describe(int channels)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        string F(float x) => x.ToString("0.###", inv);
+        var jitter = new List<string>();
+        void Add(string name, float strength, bool applies)
+        {
+            if (strength > 0f && applies)
+            {
+                jitter.Add($"{name} {F(strength)}");
+            }
+        }
+        Add("brightness", Brightness, true);
+        Add("contrast", Contrast, true);
+        Add("saturation", Saturation, channels == 3);
+        Add("hue", Hue, channels == 3);
+        var parts = new List<string>
+        {
+            $"crop {F(ScaleMin * 100f)}-{F(ScaleMax * 100f)}% of the area",
+            $"flip p {F(FlipProbability)}",
+            jitter.Count > 0 && JitterProbability > 0f
+                ? $"jitter p {F(JitterProbability)} ({string.Join(", ", jitter)})"
+                : "no colour jitter",
+        };
+        if (channels == 3 && GrayscaleProbability > 0f)
+        {
+            parts.Add($"grayscale p {F(GrayscaleProbability)}");
+        }
+        return string.Join(", ", parts);
+    }
+
+    /// <summary>
     /// Checks every field against images with <paramref name="channels"/> channels; throws on the first problem.
     /// </summary>
     public void Validate(int channels)
