@@ -4,11 +4,14 @@
 Same method and shapes as RelReason's default CPU run: Conv-4 (8/16/32/64, avg pools), relation head
 Linear(128, 256) -> BatchNorm1d -> LeakyReLU -> Linear(256, 1), K views of M images per step (augmentation-major),
 positives and rolled negatives with the cycling shift, focal (gamma 2, alpha 0.5) or BCE loss, Adam 1e-3.
-Augmentation: RandomResizedCrop(28, scale 0.08-1), flip, p 0.8 brightness/contrast jitter 0.8 (saturation, hue and
-grayscale make no sense on one channel), normalise. Prints the loss and the mean training pair accuracy of each
+Augmentation: RandomResizedCrop(28, scale crop_min-1), flip, p 0.8 brightness/contrast jitter 0.8 (saturation,
+hue and grayscale make no sense on one channel), normalise. Prints the loss and the mean training pair accuracy of each
 block of 50 steps.
 
-usage: /usr/bin/python3 pair_accuracy_300.py [focal|bce] [steps]
+The third argument is the smallest crop as a fraction of the area (relreason's --crop-min; default 0.08, the
+reference's).
+
+usage: /usr/bin/python3 pair_accuracy_300.py [focal|bce] [steps] [crop_min]
 """
 import gzip
 import sys
@@ -36,11 +39,12 @@ def block(cin, cout, last=False):
 def main():
     loss_kind = sys.argv[1] if len(sys.argv) > 1 else "focal"
     steps = int(sys.argv[2]) if len(sys.argv) > 2 else 300
+    crop_min = float(sys.argv[3]) if len(sys.argv) > 3 else 0.08
     torch.manual_seed(1)
     torch.set_num_threads(2)
     images = torch.from_numpy(read_idx(IMAGES).copy()).float().div(255).unsqueeze(1)
     augment = T.Compose([
-        T.RandomResizedCrop(28, scale=(0.08, 1.0)),
+        T.RandomResizedCrop(28, scale=(crop_min, 1.0)),
         T.RandomHorizontalFlip(),
         T.RandomApply([T.ColorJitter(0.8, 0.8)], p=0.8),
         T.Normalize([0.286], [0.353]),

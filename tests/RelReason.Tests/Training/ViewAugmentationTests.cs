@@ -46,6 +46,18 @@ public class ViewAugmentationTests
     }
 
     [Test]
+    public void ThePretrainerRendersWithTheRunsStrengths()
+    {
+        using var backend = new RelReason.Backends.Cpu.CpuBackend(1);
+        var options = new PretrainOptions { K = 2, M = 4, Threads = 1, CropScaleMin = 0.5f, ColorStrength = 0.25f };
+        using var run = new Pretrainer(options, backend);
+
+        Assert.That(run.Augment.ScaleMin, Is.EqualTo(0.5f));
+        Assert.That(run.Augment.Contrast, Is.EqualTo(0.2f));
+        Assert.That(run.Augment.Side, Is.EqualTo(28), "the shipped subset's side");
+    }
+
+    [Test]
     public void StrengthZeroTurnsJitterOff()
     {
         var built = Pretrainer.ViewAugmentation(new PretrainOptions { ColorStrength = 0f }, 28, Gray, Gray);
