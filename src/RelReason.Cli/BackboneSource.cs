@@ -13,7 +13,7 @@ namespace RelReason.Cli;
 /// dataset and splits, where to compute. The dataset defaults to the one the checkpoint was pretrained on.
 /// </summary>
 internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, string Backbone, string? Dataset,
-    string? DataPath, string TrainSplit, string TestSplit, string Device, int Threads, int Seed, string? Plots)
+    string? DataPath, string TrainSplit, string? TestSplit, string Device, int Threads, int Seed, string? Plots)
 {
     internal static BackboneSource Read(ArgReader args) => new(
         args.OptionalString("checkpoint", "a checkpoint (.safetensors) or run folder whose backbone to evaluate"),
@@ -22,7 +22,8 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
         args.OptionalString("data", "dataset (default: the checkpoint's, or the shipped subset)"),
         args.OptionalString("data-path", "the dataset's folder, when not under the data root"),
         args.String("train-split", "train", "labelled split the classifier (or gallery) uses"),
-        args.String("test-split", "test", "split that is evaluated"),
+        args.OptionalString("test-split",
+            "split that is evaluated (default: test; val for tiny-imagenet, whose test split has no labels)"),
         args.String("device", "auto", "auto, cpu or cuda"),
         args.Int("threads", Environment.ProcessorCount, "CPU threads", 1),
         args.Int("seed", 1, "seed of the classifier / random-init backbone"),
@@ -97,7 +98,7 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
         }
         var open = new DatasetOpenOptions { Path = path, Warn = Console.Error.WriteLine };
         var train = DatasetCatalog.Open(dataset, TrainSplit, open);
-        var test = DatasetCatalog.Open(dataset, TestSplit, open);
+        var test = DatasetCatalog.Open(dataset, TestSplit ?? DatasetCatalog.EvaluationSplit(dataset), open);
         if (RandomInit)
         {
             backbone = BackboneFactory.Create(Backbone, backend, train.Channels, (ulong)Seed);

@@ -18,10 +18,10 @@ public sealed record BenchResult(string Backbone, long Parameters, int K, int M,
 
 /// <summary>
 /// `pretrain --json`. FinalLoss and PairAccuracy are the means of the last logging interval (null when the run
-/// never logged, which JSON cannot write as NaN).
+/// never logged, which JSON cannot write as NaN); KnnAccuracy is the last k-NN top-1 of --knn-every (null without).
 /// </summary>
 public sealed record PretrainResult(string RunFolder, long Steps, double? FinalLoss, double? PairAccuracy,
-    string Checkpoint, double? LinearEvalAccuracy, double? RandomInitAccuracy);
+    double? KnnAccuracy, string Checkpoint, double? LinearEvalAccuracy, double? RandomInitAccuracy);
 
 /// <summary>
 /// linear-eval and finetune --json. A class without test images has no accuracy: null (JSON has no NaN).

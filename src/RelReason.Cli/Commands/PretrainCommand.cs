@@ -56,6 +56,9 @@ internal static class PretrainCommand
         string? device = args.OptionalString("device", "auto, cpu or cuda (default auto)");
         int? threads = args.OptionalInt("threads", $"CPU threads (default {d.Threads})", 1);
         int? maxSteps = args.OptionalInt("max-steps", "stop after this many steps in all (default 0: all epochs)", 0);
+        int? knnEvery = args.OptionalInt("knn-every",
+            "k-NN accuracy of the test split against the train split every N epochs and at the end (default 0: off)",
+            0);
         options = options with
         {
             LogEvery = logEvery ?? d.LogEvery,
@@ -63,6 +66,7 @@ internal static class PretrainCommand
             Device = device ?? d.Device,
             Threads = threads ?? d.Threads,
             MaxSteps = maxSteps ?? 0,
+            KnnEvery = knnEvery ?? 0,
         };
         string runs = args.String("out", "runs", "folder that holds run folders");
         string? runName = args.OptionalString("run", "run folder name (default: <time>-<dataset>-<backbone>)");
@@ -109,6 +113,7 @@ internal static class PretrainCommand
                 Threads = threads ?? stored.Threads,
                 LogEvery = logEvery ?? stored.LogEvery,
                 CheckpointEvery = checkpointEvery ?? stored.CheckpointEvery,
+                KnnEvery = knnEvery ?? stored.KnnEvery,
             };
         }
         BackboneSource.CheckBackboneName(options.Backbone);
@@ -206,27 +211,27 @@ internal static class PretrainCommand
         }
         if (json)
         {
-            var (loss, accuracy) = LastLogged(training);
+            var (loss, accuracy, knn) = LastLogged(training);
             Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new PretrainResult(training.Folder.Path,
-                training.Trainer.Step, loss, accuracy, final.Path, eval?.Pretrained, eval?.RandomInit),
+                training.Trainer.Step, loss, accuracy, knn, final.Path, eval?.Pretrained, eval?.RandomInit),
                 CliJson.Default.PretrainResult));
         }
         return 0;
     }
 
     /// <summary>
-    /// The last logged loss and pair accuracy: this training's, or, when it trained no step (a finished run resumed
-    /// without more epochs), the last line of metrics.jsonl; null when neither exists.
+    /// The last logged loss, pair accuracy and k-NN top-1: this training's, or, when it trained no step (a finished
+    /// run resumed without more epochs), the last metrics.jsonl lines that have them; null when neither exists.
     /// </summary>
-    private static (double? Loss, double? PairAccuracy) LastLogged(PretrainRun training)
+    private static (double? Loss, double? PairAccuracy, double? KnnTop1) LastLogged(PretrainRun training)
     {
-        if (training.LastReport is { } r)
-        {
-            return (r.Loss, r.PairAccuracy);
-        }
-        var last = training.Folder.ReadMetrics().LastOrDefault();
-        static double? Finite(double v) => double.IsFinite(v) ? v : null;
-        return last == null ? (null, null) : (Finite(last["loss"]), Finite(last["pair_accuracy"]));
+        var metrics = training.Folder.ReadMetrics();
+        double? Last(string key) =>
+            metrics.LastOrDefault(m => double.IsFinite(m[key])) is { } record ? record[key] : null;
+        double? knn = training.LastKnn?.Accuracy ?? Last("knn_top1");
+        return training.LastReport is { } r
+            ? (r.Loss, r.PairAccuracy, knn)
+            : (Last("loss"), Last("pair_accuracy"), knn);
     }
 
     private static string DefaultName(PretrainOptions o) =>
@@ -252,6 +257,7 @@ internal static class PretrainCommand
                 (run.Step > 0 ? $", resuming after step {run.Step}" : "")),
             ("seed", o.Seed.ToString()),
             ("device", backend.Description),
+            ("k-NN", training.KnnDescription ?? "off (--knn-every N measures it every N epochs)"),
         };
         int w = rows.Max(r => r.Item1.Length);
         foreach (var (key, value) in rows)

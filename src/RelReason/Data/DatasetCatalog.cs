@@ -49,6 +49,12 @@ public static partial class DatasetCatalog
             $"unknown dataset '{name}'; known: {string.Join(", ", Specs.Select(s => s.Name))}", nameof(name));
 
     /// <summary>
+    /// The labelled split that evaluation scores: "test", except tiny-ImageNet's, whose test images carry no labels;
+    /// its "val" split serves as the test set, as in the reference (METHOD.md 4.1).
+    /// </summary>
+    public static string EvaluationSplit(string name) => Describe(name).Name == "tiny-imagenet" ? "val" : "test";
+
+    /// <summary>
     /// Mean and std for a 1- or 3-channel view of the dataset: a 1-channel spec is repeated when 3 are asked for
     /// (grayscale images replicated to RGB), a 3-channel spec is averaged when 1 is asked for.
     /// </summary>

@@ -57,6 +57,12 @@ public sealed record PretrainOptions
     /// <summary>Log a line (and a metrics record) every this many steps.</summary>
     public int LogEvery { get; set; } = 10;
 
+    /// <summary>
+    /// Measure k-NN accuracy (train split as gallery, test split as queries) every this many epochs and at the end
+    /// of the run (0: never). Needs a dataset with labelled train and test splits.
+    /// </summary>
+    public int KnnEvery { get; set; }
+
     /// <summary>Write a checkpoint every this many steps (0: at the end of each epoch only).</summary>
     public int CheckpointEvery { get; set; }
 
@@ -77,6 +83,7 @@ public sealed record PretrainOptions
         Require(ColorStrength >= 0 && ColorStrength <= 2.5f,
             $"--color-strength must be in [0, 2.5] (a hue shift of at most half a turn), got {ColorStrength}");
         Require(LogEvery >= 1, $"--log-every must be >= 1, got {LogEvery}");
+        Require(KnnEvery >= 0, $"--knn-every must be >= 0, got {KnnEvery}");
         Require(CheckpointEvery >= 0, $"--checkpoint-every must be >= 0, got {CheckpointEvery}");
         Require(Threads >= 1, $"--threads must be >= 1, got {Threads}");
     }

@@ -18,13 +18,21 @@ public sealed class PretrainRun : IPretrainSink, IDisposable
     private const string IntervalAccuracyKey = "interval_accuracy_sum";
     private const string IntervalStepsKey = "interval_steps";
     private readonly Action<StepReport>? _onReport;
+    private readonly KnnMonitor? _knn;
 
     private PretrainRun(Pretrainer trainer, RunFolder folder, Action<StepReport>? onReport)
     {
         Trainer = trainer;
         Folder = folder;
         _onReport = onReport;
+        // Opened before the first step, so that a dataset without labelled splits is refused up front.
+        _knn = trainer.Options.KnnEvery > 0 ? KnnMonitor.Open(trainer.Options, trainer.Augment.Side, folder.Log) : null;
     }
+
+    /// <summary>What the k-NN monitor measures and when, for the configuration table; null when it is off.</summary>
+    public string? KnnDescription => _knn == null ? null :
+        $"every {Trainer.Options.KnnEvery} epoch(s) and at the end: {_knn.Splits.Queries} queries against " +
+        $"{_knn.Splits.Gallery} (k={KnnMonitor.Neighbours}, cosine)";
 
     public Pretrainer Trainer { get; }
 
@@ -36,20 +44,26 @@ public sealed class PretrainRun : IPretrainSink, IDisposable
     /// <summary>The mean loss and pair accuracy of the last logging interval.</summary>
     public StepReport? LastReport { get; private set; }
 
+    /// <summary>The last k-NN reading of this process (null when none was taken).</summary>
+    public KnnReading? LastKnn { get; private set; }
+
     /// <summary>Starts a new run in <paramref name="runFolder"/> (created; must be new or empty).</summary>
     public static PretrainRun Start(PretrainOptions options, IBackend backend, string runFolder, TextWriter? echo,
         Action<StepReport>? onReport = null)
     {
         var folder = RunFolder.CreateAt(runFolder, echo);
+        Pretrainer? trainer = null;
         try
         {
-            var trainer = new Pretrainer(options, backend, folder.Log);
+            trainer = new Pretrainer(options, backend, folder.Log);
+            var run = new PretrainRun(trainer, folder, onReport);
             folder.WriteConfig(options, TrainingJson.Default.PretrainOptions);
-            return new PretrainRun(trainer, folder, onReport);
+            return run;
         }
         catch
         {
             // The dataset or options were refused before the first step: no empty run folder is left behind.
+            trainer?.Dispose();
             folder.Discard();
             throw;
         }
@@ -193,6 +207,21 @@ public sealed class PretrainRun : IPretrainSink, IDisposable
         Checkpointed?.Invoke(this);
     }
 
+    void IPretrainSink.Monitor(Pretrainer run)
+    {
+        if (_knn == null)
+        {
+            return;
+        }
+        var r = _knn.Measure(run.Backbone, run.Options.Threads);
+        LastKnn = r;
+        int epoch = run.BatchInEpoch == 0 ? run.Epoch : run.Epoch + 1;
+        Folder.AppendMetrics(run.Step, ("epoch", epoch), (Plots.KnnKey, r.Accuracy));
+        Folder.Log($"k-NN after epoch {epoch}, step {run.Step}: top-1 {100 * r.Accuracy:F2}% (k={r.K}, cosine, " +
+            $"{r.Queries} queries, {r.Gallery} gallery, {r.Seconds:F1} s)");
+        WritePlots();
+    }
+
     /// <summary>training.png in the run folder: loss and pair accuracy per logged step, redrawn at each
     /// checkpoint.</summary>
     public string PlotPath => Folder.File("training.png");
@@ -221,6 +250,7 @@ public sealed class PretrainRun : IPretrainSink, IDisposable
 
     public void Dispose()
     {
+        _knn?.Dispose();
         Trainer.Dispose();
         Folder.Dispose();
     }

@@ -27,6 +27,14 @@ public interface IPretrainSink
 
     /// <summary>Called at checkpoint times with the run in a consistent state (between steps).</summary>
     void Checkpoint(Pretrainer run, string reason);
+
+    /// <summary>
+    /// Called after the checkpoint of every <see cref="PretrainOptions.KnnEvery"/>-th epoch and of the end of the
+    /// run, when that option is set: the place to measure the backbone downstream.
+    /// </summary>
+    void Monitor(Pretrainer run)
+    {
+    }
 }
 
 /// <summary>Raised when the loss stops being a finite number; the message names the step.</summary>
@@ -213,6 +221,10 @@ public sealed class Pretrainer : IDisposable
                 if (last)
                 {
                     sink.Checkpoint(this, "final");
+                    if (Options.KnnEvery > 0)
+                    {
+                        sink.Monitor(this);
+                    }
                     return PretrainOutcome.Completed;
                 }
                 // Epoch ends checkpoint when no step interval is set, and always at 25/50/75/100% of the epochs,
@@ -225,6 +237,10 @@ public sealed class Pretrainer : IDisposable
                 }
                 if (endOfEpoch)
                 {
+                    if (Options.KnnEvery > 0 && Epoch % Options.KnnEvery == 0)
+                    {
+                        sink.Monitor(this);
+                    }
                     break;
                 }
             }

@@ -59,6 +59,11 @@ public class PretrainCliTests : CliTestBase
     [TestCase(new[] { "--lr", "0.02" }, "| optimiser  | Adam, lr 0.02, constant")]
     [TestCase(new[] { "--seed", "17" }, "| seed       | 17")]
     [TestCase(new[] { "--k", "3", "--m", "4" }, "| K x M      | 3 x 4 = 12 views, 24 pairs per step")]
+    [TestCase(new[] { "--crop-min", "0.5", "--color-strength", "0.5" },
+        "| augment    | crop 50-100% of the area, flip p 0.5, jitter p 0.8 (brightness 0.4, contrast 0.4)")]
+    [TestCase(new string[0], "| k-NN       | off")]
+    [TestCase(new[] { "--knn-every", "2" },
+        "| k-NN       | every 2 epoch(s) and at the end: default/test queries against default/train (k=20, cosine)")]
     public void OptionsReachTheRun(string[] options, string configLine)
     {
         var run = CliRunner.Expect(0, Pretrain(Dir, "options", [.. Tiny.Options, "--epochs", "1", "--max-steps", "1",
@@ -70,6 +75,42 @@ public class PretrainCliTests : CliTestBase
             "config.json")), TrainingJson.Default.PretrainOptions);
         Assert.That(stored, Is.EqualTo(config));
         Assert.That(stored.DataPath, Is.EqualTo(Tiny.Path));
+    }
+
+    [Test]
+    public void KnnMonitorLogsEachReadingAndPrintsTheLastInJson()
+    {
+        // 5 steps per epoch: readings after epochs 2 and 4 and at the end of epoch 5.
+        var run = CliRunner.Expect(0, Pretrain(Dir, "knn", [.. Tiny.Options, "--epochs", "5", "--knn-every", "2",
+            "--log-every", "5", "--json"]));
+        var readings = Metrics(File("knn")).Where(m => m.Values.ContainsKey("knn_top1")).ToList();
+
+        Assert.That(readings.Select(m => m.Step), Is.EqualTo(new long[] { 10, 20, 25 }));
+        Assert.That(readings.Select(m => m["epoch"]), Is.EqualTo(new double[] { 2, 4, 5 }));
+        Assert.That(readings.Select(m => m["knn_top1"]), Has.All.InRange(0.0, 1.0));
+        Assert.That(run.Out, Does.Contain("k-NN after epoch 4, step 20: top-1 ").And
+            .Contain($"(k=20, cosine, {TinyDataset.TestCount} queries, {TinyDataset.TrainCount} gallery"));
+        var json = run.LastJson();
+        Assert.That(json.GetProperty("knn_accuracy").GetDouble(), Is.EqualTo(readings[^1]["knn_top1"]));
+        // The last loss line, not the k-NN line after it, is what the JSON reports as the final loss.
+        Assert.That(json.GetProperty("final_loss").GetDouble(), Is.EqualTo(Metrics(File("knn"))
+            .Last(m => m.Values.ContainsKey("loss"))["loss"]));
+    }
+
+    [Test]
+    public void KnnMonitorWithoutATestSplitIsRefusedBeforeTraining()
+    {
+        string data = File("train-only");
+        Directory.CreateDirectory(data);
+        foreach (string f in Directory.GetFiles(Tiny.Path, "train-*"))
+        {
+            System.IO.File.Copy(f, Path.Combine(data, Path.GetFileName(f)));
+        }
+        var run = CliRunner.Expect(1, Pretrain(Dir, "refused", "--data", "default", "--data-path", data,
+            "--knn-every", "1"));
+
+        Assert.That(run.Error, Does.Contain("--knn-every needs the labelled train and test splits of default"));
+        Assert.That(Directory.Exists(File("refused")), Is.False, "no run folder is left behind");
     }
 
     [TestCase(0)]

@@ -19,7 +19,7 @@ public class UsageTests
         {
             "data", "resume", "k", "m", "epochs", "data-path", "split", "backbone", "lr", "loss", "aggregation",
             "seed", "size", "drop-last", "log-every", "checkpoint-every", "device", "threads", "max-steps", "out",
-            "run", "linear-eval", "eval-epochs", "json", "crop-min", "color-strength",
+            "run", "linear-eval", "eval-epochs", "json", "crop-min", "color-strength", "knn-every",
         }).SetName("pretrain");
         yield return new TestCaseData(new[] { "linear-eval" },
             Evaluation.Concat(["epochs", "batch", "lr", "json"]).ToArray()).SetName("linear-eval");
@@ -87,6 +87,7 @@ public class UsageTests
     [TestCase("--lr", "fast", "--lr needs a finite number, got 'fast'")]
     [TestCase("--lr", "0", "--lr must be positive")]
     [TestCase("--lr", "-1e-3", "--lr must be positive")]
+    [TestCase("--knn-every", "-1", "--knn-every needs an integer >= 0, got '-1'")]
     [TestCase("--crop-min", "0", "--crop-min must be in (0, 1], got 0")]
     [TestCase("--crop-min", "1.5", "--crop-min must be in (0, 1], got 1.5")]
     [TestCase("--color-strength", "-1", "--color-strength needs a finite number >= 0, got '-1'")]

@@ -43,6 +43,17 @@ public class DatasetCatalogTests
         Assert.That(spec.Std, Has.Count.EqualTo(spec.Channels));
     }
 
+    [TestCase("tiny-imagenet", "val")]
+    [TestCase("stl10", "test")]
+    [TestCase("cifar100-20", "test")]
+    [TestCase("default", "test")]
+    public void EvaluationUsesALabelledSplit(string name, string split)
+    {
+        Assert.That(DatasetCatalog.EvaluationSplit(name), Is.EqualTo(split));
+        Assert.That(DatasetCatalog.Describe(name).Splits, Does.Contain(split));
+        Assert.Throws<ArgumentException>(() => DatasetCatalog.EvaluationSplit("imagenet"));
+    }
+
     [Test]
     public void GrayNormalisationIsRepeatedForThreeChannels()
     {

@@ -11,10 +11,13 @@ public static class Plots
 {
     private static readonly Rgba32 White = new(255, 255, 255);
 
+    /// <summary>The metrics key of the k-NN monitor's readings.</summary>
+    public const string KnnKey = "knn_top1";
+
     /// <summary>
     /// Two panels, one above the other: <paramref name="lossKey"/> and <paramref name="accuracyKey"/> per step,
-    /// from the metrics lines that have them (NaN values leave gaps), under <paramref name="title"/>.
-    /// 1000 x 860 pixels.
+    /// from the metrics lines that have them (NaN values leave gaps), under <paramref name="title"/>. k-NN readings
+    /// ("knn_top1" lines) join the accuracy panel as markers. 1000 x 860 pixels.
     /// </summary>
     public static void TrainingCurves(string path, IReadOnlyList<MetricsRecord> metrics, string title,
         string lossKey = "loss", string accuracyKey = "pair_accuracy") =>
@@ -58,10 +61,18 @@ public static class Plots
             Title = lossName + " per step", XLabel = "step", YLabel = lossName, Series = [Series(lossKey)],
         };
         loss.Draw(canvas, new Rectangle(0, 48, 1000, 406));
-        var accuracy = new Chart
-        {
-            Title = accuracyName + " per step", XLabel = "step", YLabel = accuracyName, Series = [Series(accuracyKey)],
-        };
+        var knn = Series(KnnKey) with { Name = "k-NN top-1", Markers = true };
+        var accuracy = knn.X.Count == 0
+            ? new Chart
+            {
+                Title = accuracyName + " per step", XLabel = "step", YLabel = accuracyName,
+                Series = [Series(accuracyKey)],
+            }
+            : new Chart
+            {
+                Title = accuracyName + " and k-NN top-1", XLabel = "step", YLabel = "accuracy",
+                Series = [Series(accuracyKey) with { Name = accuracyName }, knn],
+            };
         accuracy.Draw(canvas, new Rectangle(0, 454, 1000, 406));
         return (canvas, loss, accuracy);
     }
