@@ -23,6 +23,11 @@ public sealed unsafe partial class CpuBackend
     {
         ShapeCheck.Conv("conv forward", g, x, w, y);
         float* px = Ptr(x), pw = Ptr(w), py = Ptr(y);
+        if (UsesDirectConv(g))
+        {
+            DirectConvForward(px, pw, py, g);
+            return;
+        }
         int ckk = g.InChannels * g.KernelH * g.KernelW, pixels = g.OutHeight * g.OutWidth;
         long inImage = (long)g.InChannels * g.Height * g.Width, outImage = (long)g.OutChannels * pixels;
         int group = ImagesPerGemm(g);
@@ -49,6 +54,11 @@ public sealed unsafe partial class CpuBackend
     {
         ShapeCheck.Conv("conv backward data", g, dx, w, dy);
         float* pdy = Ptr(dy), pw = Ptr(w), pdx = Ptr(dx);
+        if (UsesDirectConv(g))
+        {
+            DirectConvBackwardData(pdy, pw, pdx, g, beta);
+            return;
+        }
         int ckk = g.InChannels * g.KernelH * g.KernelW, pixels = g.OutHeight * g.OutWidth;
         long inImage = (long)g.InChannels * g.Height * g.Width, outImage = (long)g.OutChannels * pixels;
         int group = ImagesPerGemm(g);
@@ -77,6 +87,11 @@ public sealed unsafe partial class CpuBackend
     {
         ShapeCheck.Conv("conv backward filter", g, x, dw, dy);
         float* px = Ptr(x), pdy = Ptr(dy);
+        if (UsesDirectConv(g))
+        {
+            DirectConvBackwardFilter(px, pdy, Ptr(dw), g, beta);
+            return;
+        }
         int ckk = g.InChannels * g.KernelH * g.KernelW, pixels = g.OutHeight * g.OutWidth;
         long inImage = (long)g.InChannels * g.Height * g.Width, outImage = (long)g.OutChannels * pixels;
         long wLen = (long)g.OutChannels * ckk;

@@ -1,0 +1,109 @@
+namespace RelReason.Backends.Cpu;
+
+public sealed unsafe partial class CpuBackend
+{
+    // The direct 3x3 / stride 1 / pad 1 path (DirectConv3x3, DirectConv3x3Filter). Images are split over workers
+    // exactly as in the im2col path; each worker pads its images into its own buffer, so results depend only on
+    // the shapes and the thread count (the filter gradient sums per-worker partials in worker order).
+
+    /// <summary>Whether 3x3 / stride 1 / pad 1 convolutions take the direct path when the CPU has AVX2 + FMA.
+    /// Off sends every convolution through im2col + GEMM (tests compare the two).</summary>
+    internal bool DirectConvEnabled { get; set; } = true;
+
+    private bool UsesDirectConv(ConvGeometry g) =>
+        DirectConvEnabled && DirectConv3x3.HardwareSupported && DirectConv3x3.Applies(g);
+
+    /// <summary>y = conv(x, w) for one 3x3 / s1 / p1 geometry.</summary>
+    private void DirectConvForward(float* px, float* pw, float* py, ConvGeometry g)
+    {
+        using var packed = Pool.Rent(DirectConv3x3.PackedLength(g.OutChannels, g.InChannels));
+        DirectConv3x3.Pack(pw, g.OutChannels, g.InChannels, adjoint: false, packed.Pointer);
+        RunDirect(px, g.InChannels, packed.Pointer, py, g.OutChannels, g, 0f);
+    }
+
+    /// <summary>dx = beta * dx + conv(dy, w flipped, channels swapped): the adjoint of a stride-1, pad-1 3x3
+    /// convolution is one of the same geometry.</summary>
+    private void DirectConvBackwardData(float* pdy, float* pw, float* pdx, ConvGeometry g, float beta)
+    {
+        using var packed = Pool.Rent(DirectConv3x3.PackedLength(g.InChannels, g.OutChannels));
+        DirectConv3x3.Pack(pw, g.OutChannels, g.InChannels, adjoint: true, packed.Pointer);
+        RunDirect(pdy, g.OutChannels, packed.Pointer, pdx, g.InChannels, g, beta);
+    }
+
+    private void RunDirect(float* src, int srcChannels, float* packed, float* dst, int dstChannels, ConvGeometry g,
+        float beta)
+    {
+        int h = g.Height, w = g.Width;
+        long srcImage = (long)srcChannels * h * w, dstImage = (long)dstChannels * h * w;
+        long padLength = DirectConv3x3.PaddedLength(srcChannels, h, w);
+        _parallel.For(g.N, (n0, n1, _) =>
+        {
+            using var padded = Pool.Rent(padLength);
+            padded.Span.Clear();
+            for (long n = n0; n < n1; n++)
+            {
+                DirectConv3x3.PadInto(src + n * srcImage, srcChannels, h, w, padded.Pointer);
+                DirectConv3x3.Convolve(padded.Pointer, srcChannels, h, w, packed, dstChannels, dst + n * dstImage,
+                    beta);
+            }
+        });
+    }
+
+    /// <summary>dw = beta * dw + sum over images of the 3x3 correlations of x and dy.</summary>
+    private void DirectConvBackwardFilter(float* px, float* pdy, float* pdw, ConvGeometry g, float beta)
+    {
+        int h = g.Height, w = g.Width, cin = g.InChannels, cout = g.OutChannels;
+        long inImage = (long)cin * h * w, outImage = (long)cout * h * w, wLen = (long)cout * cin * 9;
+        long padImage = DirectConv3x3.PaddedLength(cin, h, w);
+        long wideImage = (long)cout * h * DirectConv3x3Filter.DyWidth(w);
+        bool widen = w % 8 != 0;
+        // Images per kernel call: about 1,024 pixels between horizontal sums.
+        int group = Math.Max(1, 1024 / (h * w));
+        int workers = _parallel.Workers(g.N);
+        var partials = new CpuStorage[workers];
+        try
+        {
+            _parallel.For(g.N, (n0, n1, wk) =>
+            {
+                var acc = partials[wk] = Pool.Rent(wLen);
+                acc.Span.Clear();
+                int chunk = (int)Math.Min(group, n1 - n0);
+                using var padded = Pool.Rent(padImage * chunk);
+                using var wide = Pool.Rent(widen ? wideImage * chunk : 1);
+                padded.Span.Clear();
+                wide.Span.Clear();
+                for (long b0 = n0; b0 < n1; b0 += group)
+                {
+                    int nb = (int)Math.Min(group, n1 - b0);
+                    for (int i = 0; i < nb; i++)
+                    {
+                        DirectConv3x3.PadInto(px + (b0 + i) * inImage, cin, h, w, padded.Pointer + i * padImage);
+                        if (widen)
+                        {
+                            DirectConv3x3Filter.WidenInto(pdy + (b0 + i) * outImage, cout, h, w,
+                                wide.Pointer + i * wideImage);
+                        }
+                    }
+                    float* dy = widen ? wide.Pointer : pdy + b0 * outImage;
+                    DirectConv3x3Filter.Accumulate(padded.Pointer, dy, nb, cin, cout, h, w, acc.Pointer);
+                }
+            });
+            for (long i = 0; i < wLen; i++)
+            {
+                float s = 0f;
+                for (int k = 0; k < workers; k++)
+                {
+                    s += partials[k].Pointer[i];
+                }
+                Store(ref pdw[i], s, beta);
+            }
+        }
+        finally
+        {
+            foreach (var p in partials)
+            {
+                p?.Dispose();
+            }
+        }
+    }
+}
