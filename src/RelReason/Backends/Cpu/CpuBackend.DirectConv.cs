@@ -10,6 +10,16 @@ public sealed unsafe partial class CpuBackend
     /// Off sends every convolution through im2col + GEMM (tests compare the two).</summary>
     internal bool DirectConvEnabled { get; set; } = true;
 
+    /// <summary>Whether the direct path may use 512-bit vectors (when the runtime reports them as fast); off
+    /// keeps it on 256-bit vectors, the path of AVX2-only CPUs (tests run both).</summary>
+    internal bool DirectConvWide
+    {
+        get => _directConvWide && DirectConvLayout.Wide;
+        set => _directConvWide = value;
+    }
+
+    private bool _directConvWide = true;
+
     private bool UsesDirectConv(ConvGeometry g) =>
         DirectConvEnabled && DirectConv3x3.HardwareSupported && DirectConv3x3.Applies(g);
 
@@ -35,15 +45,16 @@ public sealed unsafe partial class CpuBackend
     {
         int h = g.Height, w = g.Width;
         long srcImage = (long)srcChannels * h * w, dstImage = (long)dstChannels * h * w;
-        long padLength = DirectConv3x3.PaddedLength(srcChannels, h, w);
+        var layout = DirectConvLayout.For(h, w, DirectConvWide);
+        long padLength = layout.Plane * srcChannels;
         _parallel.For(g.N, (n0, n1, _) =>
         {
             using var padded = Pool.Rent(padLength);
             padded.Span.Clear();
             for (long n = n0; n < n1; n++)
             {
-                DirectConv3x3.PadInto(src + n * srcImage, srcChannels, h, w, padded.Pointer);
-                DirectConv3x3.Convolve(padded.Pointer, srcChannels, h, w, packed, dstChannels, dst + n * dstImage,
+                layout.PadInto(src + n * srcImage, srcChannels, padded.Pointer);
+                DirectConv3x3.Convolve(layout, padded.Pointer, srcChannels, packed, dstChannels, dst + n * dstImage,
                     beta);
             }
         });
@@ -54,9 +65,9 @@ public sealed unsafe partial class CpuBackend
     {
         int h = g.Height, w = g.Width, cin = g.InChannels, cout = g.OutChannels;
         long inImage = (long)cin * h * w, outImage = (long)cout * h * w, wLen = (long)cout * cin * 9;
-        long padImage = DirectConv3x3.PaddedLength(cin, h, w);
-        long wideImage = (long)cout * h * DirectConv3x3Filter.DyWidth(w);
-        bool widen = w % 8 != 0;
+        var layout = DirectConvLayout.For(h, w, DirectConvWide);
+        long padImage = layout.Plane * cin, wideImage = (long)cout * h * layout.DyWidth;
+        bool widen = layout.DyWidth != w;
         // Images per kernel call: about 1,024 pixels between horizontal sums.
         int group = Math.Max(1, 1024 / (h * w));
         int workers = _parallel.Workers(g.N);
@@ -77,15 +88,15 @@ public sealed unsafe partial class CpuBackend
                     int nb = (int)Math.Min(group, n1 - b0);
                     for (int i = 0; i < nb; i++)
                     {
-                        DirectConv3x3.PadInto(px + (b0 + i) * inImage, cin, h, w, padded.Pointer + i * padImage);
+                        layout.PadInto(px + (b0 + i) * inImage, cin, padded.Pointer + i * padImage);
                         if (widen)
                         {
-                            DirectConv3x3Filter.WidenInto(pdy + (b0 + i) * outImage, cout, h, w,
+                            DirectConv3x3Filter.WidenInto(layout, pdy + (b0 + i) * outImage, cout,
                                 wide.Pointer + i * wideImage);
                         }
                     }
                     float* dy = widen ? wide.Pointer : pdy + b0 * outImage;
-                    DirectConv3x3Filter.Accumulate(padded.Pointer, dy, nb, cin, cout, h, w, acc.Pointer);
+                    DirectConv3x3Filter.Accumulate(layout, padded.Pointer, dy, nb, cin, cout, acc.Pointer);
                 }
             });
             for (long i = 0; i < wLen; i++)

@@ -8,39 +8,34 @@ namespace RelReason.Backends.Cpu;
 /// Filter gradient of the direct 3x3 / stride 1 / pad 1 convolution: dw[co, ci, tap] += sum over images and
 /// pixels of dy[n, co, p] * x[n, ci, p + tap]. Vectorised along pixels like the forward kernel: per pixel vector the
 /// micro-kernel loads 2 dy vectors (two output channels) and the 9 shifted input vectors of one input channel and
-/// issues 18 FMAs into 18 lane-wise accumulators, which are summed across lanes once per call (a group of images),
-/// so a horizontal sum is paid per few hundred pixels, not per image of an 8x8 map.
+/// issues 18 FMAs into 18 lane-wise accumulators (21 live registers), which are summed across lanes once per call
+/// (a group of images), so a horizontal sum is paid per about a thousand pixels, not per image of an 8x8 map.
 /// <para>
-/// Layouts: padded [B][Cin, H + 2, Wp] as in <see cref="DirectConv3x3.PadInto"/>; dy [B][Cout, H, Wd] with
-/// Wd = roundup(W, 8) and zero columns beyond W (lanes past the image edge must contribute nothing; when W is a
-/// multiple of 8 that is the tensor itself); dw [Cout, Cin, 9]. The order of every sum is fixed by the shapes.
+/// Layouts: padded [B][Cin][layout.Plane] as in <see cref="DirectConvLayout.PadInto"/>; dy [B][Cout, H, Wd] with
+/// Wd = <see cref="DirectConvLayout.DyWidth"/> and zero columns beyond W (lanes past the image edge must contribute
+/// nothing; when Wd = W that is the tensor itself); dw [Cout, Cin, 9]. The order of every sum is fixed by the
+/// shapes and the image grouping.
 /// </para>
 /// </summary>
 internal static unsafe class DirectConv3x3Filter
 {
-    private const int Lanes = 8;
-
-    /// <summary>Row stride of a dy plane as the kernel reads it.</summary>
-    internal static int DyWidth(int width) => (width + Lanes - 1) / Lanes * Lanes;
-
-    /// <summary>Copies dy [C, H, W] into [C, H, roundup(W, 8)] whose extra columns are already zero.</summary>
-    internal static void WidenInto(float* dy, int channels, int height, int width, float* wide)
+    /// <summary>Copies dy [C, H, W] into [C, H, Wd] whose extra columns are already zero.</summary>
+    internal static void WidenInto(DirectConvLayout layout, float* dy, int channels, float* wide)
     {
-        int wd = DyWidth(width);
-        for (long r = 0; r < (long)channels * height; r++)
+        int w = layout.Width, wd = layout.DyWidth;
+        for (long r = 0; r < (long)channels * layout.Height; r++)
         {
-            new ReadOnlySpan<float>(dy + r * width, width).CopyTo(new Span<float>(wide + r * wd, width));
+            new ReadOnlySpan<float>(dy + r * w, w).CopyTo(new Span<float>(wide + r * wd, w));
         }
     }
 
     /// <summary>dw[co, ci, tap] += the sums over <paramref name="images"/> images (see the class
     /// comment).</summary>
-    internal static void Accumulate(float* padded, float* dy, int images, int inChannels, int outChannels,
-        int height, int width, float* dw)
+    internal static void Accumulate(DirectConvLayout layout, float* padded, float* dy, int images, int inChannels,
+        int outChannels, float* dw)
     {
-        int wp = DirectConv3x3.PaddedWidth(width), wd = DyWidth(width);
-        long plane = (long)(height + 2) * wp, padImage = plane * inChannels;
-        long dyPlane = (long)height * wd, dyImage = dyPlane * outChannels;
+        long padImage = layout.Plane * inChannels;
+        long dyPlane = (long)layout.Height * layout.DyWidth, dyImage = dyPlane * outChannels;
         float* sums = stackalloc float[18];
         for (int co = 0; co < outChannels; co += 2)
         {
@@ -48,8 +43,16 @@ internal static unsafe class DirectConv3x3Filter
             int co1 = Math.Min(co + 1, outChannels - 1);
             for (int ci = 0; ci < inChannels; ci++)
             {
-                Kernel(padded + ci * plane, padImage, dy + co * dyPlane, dy + co1 * dyPlane, dyImage, images,
-                    height, width, wp, wd, sums);
+                var args = new Args(padded + ci * layout.Plane, padImage, dy + co * dyPlane, dy + co1 * dyPlane,
+                    dyImage, images, layout);
+                if (layout.Lanes == 16)
+                {
+                    Kernel512(args, sums);
+                }
+                else
+                {
+                    Kernel256(args, sums);
+                }
                 float* d0 = dw + ((long)co * inChannels + ci) * 9;
                 float* d1 = dw + ((long)co1 * inChannels + ci) * 9;
                 for (int t = 0; t < 9; t++)
@@ -67,46 +70,59 @@ internal static unsafe class DirectConv3x3Filter
         }
     }
 
+    /// <summary>One kernel call: input channel plane of image 0 and its image stride, the dy planes of the two
+    /// output channels of image 0 and their image stride, the image count and the layout.</summary>
+    private readonly struct Args(float* x, long xImage, float* dy0, float* dy1, long dyImage, int images,
+        DirectConvLayout layout)
+    {
+        internal readonly float* X = x, Dy0 = dy0, Dy1 = dy1;
+        internal readonly long XImage = xImage, DyImage = dyImage;
+        internal readonly int Images = images;
+        internal readonly DirectConvLayout Layout = layout;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel(float* x, long xImage, float* dy0, float* dy1, long dyImage, int images, int height,
-        int width, int wp, int wd, float* sums)
+    private static void Kernel256(in Args a, float* sums)
     {
         var a0 = Vector256<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0;
         var a5 = a0; var a6 = a0; var a7 = a0; var a8 = a0;
         var b0 = a0; var b1 = a0; var b2 = a0; var b3 = a0; var b4 = a0;
         var b5 = a0; var b6 = a0; var b7 = a0; var b8 = a0;
-        for (int n = 0; n < images; n++)
+        var layout = a.Layout;
+        int groups = layout.Height / layout.RowsPerVector, width = layout.Width, lanes = layout.Lanes;
+        long inGroup = (long)layout.RowsPerVector * layout.RowStride;
+        long dyGroup = (long)layout.RowsPerVector * layout.DyWidth;
+        long r1 = layout.RowStride, r2 = 2 * r1, k1 = layout.KwStride, k2 = 2 * k1;
+        for (int n = 0; n < a.Images; n++)
         {
-            float* xn = x + n * xImage;
-            float* d0n = dy0 + n * dyImage, d1n = dy1 + n * dyImage;
-            for (int row = 0; row < height; row++)
+            float* xn = a.X + n * a.XImage;
+            float* d0n = a.Dy0 + n * a.DyImage, d1n = a.Dy1 + n * a.DyImage;
+            for (int q = 0; q < groups; q++)
             {
-                float* xr = xn + (long)row * wp;
-                float* e0 = d0n + (long)row * wd, e1 = d1n + (long)row * wd;
-                for (int col = 0; col < width; col += Lanes)
+                float* xr = xn + q * inGroup;
+                float* e0 = d0n + q * dyGroup, e1 = d1n + q * dyGroup;
+                for (int col = 0; col < width; col += lanes)
                 {
                     var g0 = Avx.LoadVector256(e0 + col);
                     var g1 = Avx.LoadVector256(e1 + col);
-                    float* p = xr + col;
-                    var v = Avx.LoadVector256(p);
+                    float* p0 = xr + col, p1 = p0 + k1, p2 = p0 + k2;
+                    var v = Avx.LoadVector256(p0);
                     a0 = Fma.MultiplyAdd(g0, v, a0); b0 = Fma.MultiplyAdd(g1, v, b0);
-                    v = Avx.LoadVector256(p + 1);
+                    v = Avx.LoadVector256(p1);
                     a1 = Fma.MultiplyAdd(g0, v, a1); b1 = Fma.MultiplyAdd(g1, v, b1);
-                    v = Avx.LoadVector256(p + 2);
+                    v = Avx.LoadVector256(p2);
                     a2 = Fma.MultiplyAdd(g0, v, a2); b2 = Fma.MultiplyAdd(g1, v, b2);
-                    p += wp;
-                    v = Avx.LoadVector256(p);
+                    v = Avx.LoadVector256(p0 + r1);
                     a3 = Fma.MultiplyAdd(g0, v, a3); b3 = Fma.MultiplyAdd(g1, v, b3);
-                    v = Avx.LoadVector256(p + 1);
+                    v = Avx.LoadVector256(p1 + r1);
                     a4 = Fma.MultiplyAdd(g0, v, a4); b4 = Fma.MultiplyAdd(g1, v, b4);
-                    v = Avx.LoadVector256(p + 2);
+                    v = Avx.LoadVector256(p2 + r1);
                     a5 = Fma.MultiplyAdd(g0, v, a5); b5 = Fma.MultiplyAdd(g1, v, b5);
-                    p += wp;
-                    v = Avx.LoadVector256(p);
+                    v = Avx.LoadVector256(p0 + r2);
                     a6 = Fma.MultiplyAdd(g0, v, a6); b6 = Fma.MultiplyAdd(g1, v, b6);
-                    v = Avx.LoadVector256(p + 1);
+                    v = Avx.LoadVector256(p1 + r2);
                     a7 = Fma.MultiplyAdd(g0, v, a7); b7 = Fma.MultiplyAdd(g1, v, b7);
-                    v = Avx.LoadVector256(p + 2);
+                    v = Avx.LoadVector256(p2 + r2);
                     a8 = Fma.MultiplyAdd(g0, v, a8); b8 = Fma.MultiplyAdd(g1, v, b8);
                 }
             }
@@ -117,5 +133,59 @@ internal static unsafe class DirectConv3x3Filter
         sums[9] = Vector256.Sum(b0); sums[10] = Vector256.Sum(b1); sums[11] = Vector256.Sum(b2);
         sums[12] = Vector256.Sum(b3); sums[13] = Vector256.Sum(b4); sums[14] = Vector256.Sum(b5);
         sums[15] = Vector256.Sum(b6); sums[16] = Vector256.Sum(b7); sums[17] = Vector256.Sum(b8);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512(in Args a, float* sums)
+    {
+        var a0 = Vector512<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0;
+        var a5 = a0; var a6 = a0; var a7 = a0; var a8 = a0;
+        var b0 = a0; var b1 = a0; var b2 = a0; var b3 = a0; var b4 = a0;
+        var b5 = a0; var b6 = a0; var b7 = a0; var b8 = a0;
+        var layout = a.Layout;
+        int groups = layout.Height / layout.RowsPerVector, width = layout.Width, lanes = layout.Lanes;
+        long inGroup = (long)layout.RowsPerVector * layout.RowStride;
+        long dyGroup = (long)layout.RowsPerVector * layout.DyWidth;
+        long r1 = layout.RowStride, r2 = 2 * r1, k1 = layout.KwStride, k2 = 2 * k1;
+        for (int n = 0; n < a.Images; n++)
+        {
+            float* xn = a.X + n * a.XImage;
+            float* d0n = a.Dy0 + n * a.DyImage, d1n = a.Dy1 + n * a.DyImage;
+            for (int q = 0; q < groups; q++)
+            {
+                float* xr = xn + q * inGroup;
+                float* e0 = d0n + q * dyGroup, e1 = d1n + q * dyGroup;
+                for (int col = 0; col < width; col += lanes)
+                {
+                    var g0 = Avx512F.LoadVector512(e0 + col);
+                    var g1 = Avx512F.LoadVector512(e1 + col);
+                    float* p0 = xr + col, p1 = p0 + k1, p2 = p0 + k2;
+                    var v = Avx512F.LoadVector512(p0);
+                    a0 = Avx512F.FusedMultiplyAdd(g0, v, a0); b0 = Avx512F.FusedMultiplyAdd(g1, v, b0);
+                    v = Avx512F.LoadVector512(p1);
+                    a1 = Avx512F.FusedMultiplyAdd(g0, v, a1); b1 = Avx512F.FusedMultiplyAdd(g1, v, b1);
+                    v = Avx512F.LoadVector512(p2);
+                    a2 = Avx512F.FusedMultiplyAdd(g0, v, a2); b2 = Avx512F.FusedMultiplyAdd(g1, v, b2);
+                    v = Avx512F.LoadVector512(p0 + r1);
+                    a3 = Avx512F.FusedMultiplyAdd(g0, v, a3); b3 = Avx512F.FusedMultiplyAdd(g1, v, b3);
+                    v = Avx512F.LoadVector512(p1 + r1);
+                    a4 = Avx512F.FusedMultiplyAdd(g0, v, a4); b4 = Avx512F.FusedMultiplyAdd(g1, v, b4);
+                    v = Avx512F.LoadVector512(p2 + r1);
+                    a5 = Avx512F.FusedMultiplyAdd(g0, v, a5); b5 = Avx512F.FusedMultiplyAdd(g1, v, b5);
+                    v = Avx512F.LoadVector512(p0 + r2);
+                    a6 = Avx512F.FusedMultiplyAdd(g0, v, a6); b6 = Avx512F.FusedMultiplyAdd(g1, v, b6);
+                    v = Avx512F.LoadVector512(p1 + r2);
+                    a7 = Avx512F.FusedMultiplyAdd(g0, v, a7); b7 = Avx512F.FusedMultiplyAdd(g1, v, b7);
+                    v = Avx512F.LoadVector512(p2 + r2);
+                    a8 = Avx512F.FusedMultiplyAdd(g0, v, a8); b8 = Avx512F.FusedMultiplyAdd(g1, v, b8);
+                }
+            }
+        }
+        sums[0] = Vector512.Sum(a0); sums[1] = Vector512.Sum(a1); sums[2] = Vector512.Sum(a2);
+        sums[3] = Vector512.Sum(a3); sums[4] = Vector512.Sum(a4); sums[5] = Vector512.Sum(a5);
+        sums[6] = Vector512.Sum(a6); sums[7] = Vector512.Sum(a7); sums[8] = Vector512.Sum(a8);
+        sums[9] = Vector512.Sum(b0); sums[10] = Vector512.Sum(b1); sums[11] = Vector512.Sum(b2);
+        sums[12] = Vector512.Sum(b3); sums[13] = Vector512.Sum(b4); sums[14] = Vector512.Sum(b5);
+        sums[15] = Vector512.Sum(b6); sums[16] = Vector512.Sum(b7); sums[17] = Vector512.Sum(b8);
     }
 }
