@@ -36,15 +36,15 @@ internal static unsafe class DirectConv3x3Filter
     {
         long padImage = layout.Plane * inChannels;
         long dyPlane = (long)layout.Height * layout.DyWidth, dyImage = dyPlane * outChannels;
-        float* sums = stackalloc float[18];
-        for (int co = 0; co < outChannels; co += 2)
+        float* sums = stackalloc float[3 * 9];
+        for (int co = 0; co < outChannels; co += 3)
         {
-            // An odd last channel runs the pair kernel with itself as the partner and keeps half the result.
-            int co1 = Math.Min(co + 1, outChannels - 1);
+            // A short last block repeats its last channel and keeps only the distinct results.
+            int co1 = Math.Min(co + 1, outChannels - 1), co2 = Math.Min(co + 2, outChannels - 1);
             for (int ci = 0; ci < inChannels; ci++)
             {
                 var args = new Args(padded + ci * layout.Plane, padImage, dy + co * dyPlane, dy + co1 * dyPlane,
-                    dyImage, images, layout);
+                    dy + co2 * dyPlane, dyImage, images, layout);
                 if (layout.Lanes == 16)
                 {
                     Kernel512(args, sums);
@@ -53,29 +53,24 @@ internal static unsafe class DirectConv3x3Filter
                 {
                     Kernel256(args, sums);
                 }
-                float* d0 = dw + ((long)co * inChannels + ci) * 9;
-                float* d1 = dw + ((long)co1 * inChannels + ci) * 9;
-                for (int t = 0; t < 9; t++)
+                for (int j = 0; j < 3 && co + j < outChannels; j++)
                 {
-                    d0[t] += sums[t];
-                }
-                if (co1 != co)
-                {
+                    float* d = dw + ((long)(co + j) * inChannels + ci) * 9;
                     for (int t = 0; t < 9; t++)
                     {
-                        d1[t] += sums[9 + t];
+                        d[t] += sums[j * 9 + t];
                     }
                 }
             }
         }
     }
 
-    /// <summary>One kernel call: input channel plane of image 0 and its image stride, the dy planes of the two
+    /// <summary>One kernel call: input channel plane of image 0 and its image stride, the dy planes of the three
     /// output channels of image 0 and their image stride, the image count and the layout.</summary>
-    private readonly struct Args(float* x, long xImage, float* dy0, float* dy1, long dyImage, int images,
-        DirectConvLayout layout)
+    private readonly struct Args(float* x, long xImage, float* dy0, float* dy1, float* dy2, long dyImage,
+        int images, DirectConvLayout layout)
     {
-        internal readonly float* X = x, Dy0 = dy0, Dy1 = dy1;
+        internal readonly float* X = x, Dy0 = dy0, Dy1 = dy1, Dy2 = dy2;
         internal readonly long XImage = xImage, DyImage = dyImage;
         internal readonly int Images = images;
         internal readonly DirectConvLayout Layout = layout;
@@ -88,6 +83,8 @@ internal static unsafe class DirectConv3x3Filter
         var a5 = a0; var a6 = a0; var a7 = a0; var a8 = a0;
         var b0 = a0; var b1 = a0; var b2 = a0; var b3 = a0; var b4 = a0;
         var b5 = a0; var b6 = a0; var b7 = a0; var b8 = a0;
+        var c0 = a0; var c1 = a0; var c2 = a0; var c3 = a0; var c4 = a0;
+        var c5 = a0; var c6 = a0; var c7 = a0; var c8 = a0;
         var layout = a.Layout;
         int groups = layout.Height / layout.RowsPerVector, width = layout.Width, lanes = layout.Lanes;
         long inGroup = (long)layout.RowsPerVector * layout.RowStride;
@@ -96,34 +93,35 @@ internal static unsafe class DirectConv3x3Filter
         for (int n = 0; n < a.Images; n++)
         {
             float* xn = a.X + n * a.XImage;
-            float* d0n = a.Dy0 + n * a.DyImage, d1n = a.Dy1 + n * a.DyImage;
+            float* d0n = a.Dy0 + n * a.DyImage, d1n = a.Dy1 + n * a.DyImage, d2n = a.Dy2 + n * a.DyImage;
             for (int q = 0; q < groups; q++)
             {
                 float* xr = xn + q * inGroup;
-                float* e0 = d0n + q * dyGroup, e1 = d1n + q * dyGroup;
+                float* e0 = d0n + q * dyGroup, e1 = d1n + q * dyGroup, e2 = d2n + q * dyGroup;
                 for (int col = 0; col < width; col += lanes)
                 {
                     var g0 = Avx.LoadVector256(e0 + col);
                     var g1 = Avx.LoadVector256(e1 + col);
+                    var g2 = Avx.LoadVector256(e2 + col);
                     float* p0 = xr + col, p1 = p0 + k1, p2 = p0 + k2;
                     var v = Avx.LoadVector256(p0);
-                    a0 = Fma.MultiplyAdd(g0, v, a0); b0 = Fma.MultiplyAdd(g1, v, b0);
+                    a0 = Fma.MultiplyAdd(g0, v, a0); b0 = Fma.MultiplyAdd(g1, v, b0); c0 = Fma.MultiplyAdd(g2, v, c0);
                     v = Avx.LoadVector256(p1);
-                    a1 = Fma.MultiplyAdd(g0, v, a1); b1 = Fma.MultiplyAdd(g1, v, b1);
+                    a1 = Fma.MultiplyAdd(g0, v, a1); b1 = Fma.MultiplyAdd(g1, v, b1); c1 = Fma.MultiplyAdd(g2, v, c1);
                     v = Avx.LoadVector256(p2);
-                    a2 = Fma.MultiplyAdd(g0, v, a2); b2 = Fma.MultiplyAdd(g1, v, b2);
+                    a2 = Fma.MultiplyAdd(g0, v, a2); b2 = Fma.MultiplyAdd(g1, v, b2); c2 = Fma.MultiplyAdd(g2, v, c2);
                     v = Avx.LoadVector256(p0 + r1);
-                    a3 = Fma.MultiplyAdd(g0, v, a3); b3 = Fma.MultiplyAdd(g1, v, b3);
+                    a3 = Fma.MultiplyAdd(g0, v, a3); b3 = Fma.MultiplyAdd(g1, v, b3); c3 = Fma.MultiplyAdd(g2, v, c3);
                     v = Avx.LoadVector256(p1 + r1);
-                    a4 = Fma.MultiplyAdd(g0, v, a4); b4 = Fma.MultiplyAdd(g1, v, b4);
+                    a4 = Fma.MultiplyAdd(g0, v, a4); b4 = Fma.MultiplyAdd(g1, v, b4); c4 = Fma.MultiplyAdd(g2, v, c4);
                     v = Avx.LoadVector256(p2 + r1);
-                    a5 = Fma.MultiplyAdd(g0, v, a5); b5 = Fma.MultiplyAdd(g1, v, b5);
+                    a5 = Fma.MultiplyAdd(g0, v, a5); b5 = Fma.MultiplyAdd(g1, v, b5); c5 = Fma.MultiplyAdd(g2, v, c5);
                     v = Avx.LoadVector256(p0 + r2);
-                    a6 = Fma.MultiplyAdd(g0, v, a6); b6 = Fma.MultiplyAdd(g1, v, b6);
+                    a6 = Fma.MultiplyAdd(g0, v, a6); b6 = Fma.MultiplyAdd(g1, v, b6); c6 = Fma.MultiplyAdd(g2, v, c6);
                     v = Avx.LoadVector256(p1 + r2);
-                    a7 = Fma.MultiplyAdd(g0, v, a7); b7 = Fma.MultiplyAdd(g1, v, b7);
+                    a7 = Fma.MultiplyAdd(g0, v, a7); b7 = Fma.MultiplyAdd(g1, v, b7); c7 = Fma.MultiplyAdd(g2, v, c7);
                     v = Avx.LoadVector256(p2 + r2);
-                    a8 = Fma.MultiplyAdd(g0, v, a8); b8 = Fma.MultiplyAdd(g1, v, b8);
+                    a8 = Fma.MultiplyAdd(g0, v, a8); b8 = Fma.MultiplyAdd(g1, v, b8); c8 = Fma.MultiplyAdd(g2, v, c8);
                 }
             }
         }
@@ -133,6 +131,9 @@ internal static unsafe class DirectConv3x3Filter
         sums[9] = Vector256.Sum(b0); sums[10] = Vector256.Sum(b1); sums[11] = Vector256.Sum(b2);
         sums[12] = Vector256.Sum(b3); sums[13] = Vector256.Sum(b4); sums[14] = Vector256.Sum(b5);
         sums[15] = Vector256.Sum(b6); sums[16] = Vector256.Sum(b7); sums[17] = Vector256.Sum(b8);
+        sums[18] = Vector256.Sum(c0); sums[19] = Vector256.Sum(c1); sums[20] = Vector256.Sum(c2);
+        sums[21] = Vector256.Sum(c3); sums[22] = Vector256.Sum(c4); sums[23] = Vector256.Sum(c5);
+        sums[24] = Vector256.Sum(c6); sums[25] = Vector256.Sum(c7); sums[26] = Vector256.Sum(c8);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -142,6 +143,8 @@ internal static unsafe class DirectConv3x3Filter
         var a5 = a0; var a6 = a0; var a7 = a0; var a8 = a0;
         var b0 = a0; var b1 = a0; var b2 = a0; var b3 = a0; var b4 = a0;
         var b5 = a0; var b6 = a0; var b7 = a0; var b8 = a0;
+        var c0 = a0; var c1 = a0; var c2 = a0; var c3 = a0; var c4 = a0;
+        var c5 = a0; var c6 = a0; var c7 = a0; var c8 = a0;
         var layout = a.Layout;
         int groups = layout.Height / layout.RowsPerVector, width = layout.Width, lanes = layout.Lanes;
         long inGroup = (long)layout.RowsPerVector * layout.RowStride;
@@ -150,34 +153,35 @@ internal static unsafe class DirectConv3x3Filter
         for (int n = 0; n < a.Images; n++)
         {
             float* xn = a.X + n * a.XImage;
-            float* d0n = a.Dy0 + n * a.DyImage, d1n = a.Dy1 + n * a.DyImage;
+            float* d0n = a.Dy0 + n * a.DyImage, d1n = a.Dy1 + n * a.DyImage, d2n = a.Dy2 + n * a.DyImage;
             for (int q = 0; q < groups; q++)
             {
                 float* xr = xn + q * inGroup;
-                float* e0 = d0n + q * dyGroup, e1 = d1n + q * dyGroup;
+                float* e0 = d0n + q * dyGroup, e1 = d1n + q * dyGroup, e2 = d2n + q * dyGroup;
                 for (int col = 0; col < width; col += lanes)
                 {
                     var g0 = Avx512F.LoadVector512(e0 + col);
                     var g1 = Avx512F.LoadVector512(e1 + col);
+                    var g2 = Avx512F.LoadVector512(e2 + col);
                     float* p0 = xr + col, p1 = p0 + k1, p2 = p0 + k2;
                     var v = Avx512F.LoadVector512(p0);
-                    a0 = Avx512F.FusedMultiplyAdd(g0, v, a0); b0 = Avx512F.FusedMultiplyAdd(g1, v, b0);
+                    a0 = Avx512F.FusedMultiplyAdd(g0, v, a0); b0 = Avx512F.FusedMultiplyAdd(g1, v, b0); c0 = Avx512F.FusedMultiplyAdd(g2, v, c0);
                     v = Avx512F.LoadVector512(p1);
-                    a1 = Avx512F.FusedMultiplyAdd(g0, v, a1); b1 = Avx512F.FusedMultiplyAdd(g1, v, b1);
+                    a1 = Avx512F.FusedMultiplyAdd(g0, v, a1); b1 = Avx512F.FusedMultiplyAdd(g1, v, b1); c1 = Avx512F.FusedMultiplyAdd(g2, v, c1);
                     v = Avx512F.LoadVector512(p2);
-                    a2 = Avx512F.FusedMultiplyAdd(g0, v, a2); b2 = Avx512F.FusedMultiplyAdd(g1, v, b2);
+                    a2 = Avx512F.FusedMultiplyAdd(g0, v, a2); b2 = Avx512F.FusedMultiplyAdd(g1, v, b2); c2 = Avx512F.FusedMultiplyAdd(g2, v, c2);
                     v = Avx512F.LoadVector512(p0 + r1);
-                    a3 = Avx512F.FusedMultiplyAdd(g0, v, a3); b3 = Avx512F.FusedMultiplyAdd(g1, v, b3);
+                    a3 = Avx512F.FusedMultiplyAdd(g0, v, a3); b3 = Avx512F.FusedMultiplyAdd(g1, v, b3); c3 = Avx512F.FusedMultiplyAdd(g2, v, c3);
                     v = Avx512F.LoadVector512(p1 + r1);
-                    a4 = Avx512F.FusedMultiplyAdd(g0, v, a4); b4 = Avx512F.FusedMultiplyAdd(g1, v, b4);
+                    a4 = Avx512F.FusedMultiplyAdd(g0, v, a4); b4 = Avx512F.FusedMultiplyAdd(g1, v, b4); c4 = Avx512F.FusedMultiplyAdd(g2, v, c4);
                     v = Avx512F.LoadVector512(p2 + r1);
-                    a5 = Avx512F.FusedMultiplyAdd(g0, v, a5); b5 = Avx512F.FusedMultiplyAdd(g1, v, b5);
+                    a5 = Avx512F.FusedMultiplyAdd(g0, v, a5); b5 = Avx512F.FusedMultiplyAdd(g1, v, b5); c5 = Avx512F.FusedMultiplyAdd(g2, v, c5);
                     v = Avx512F.LoadVector512(p0 + r2);
-                    a6 = Avx512F.FusedMultiplyAdd(g0, v, a6); b6 = Avx512F.FusedMultiplyAdd(g1, v, b6);
+                    a6 = Avx512F.FusedMultiplyAdd(g0, v, a6); b6 = Avx512F.FusedMultiplyAdd(g1, v, b6); c6 = Avx512F.FusedMultiplyAdd(g2, v, c6);
                     v = Avx512F.LoadVector512(p1 + r2);
-                    a7 = Avx512F.FusedMultiplyAdd(g0, v, a7); b7 = Avx512F.FusedMultiplyAdd(g1, v, b7);
+                    a7 = Avx512F.FusedMultiplyAdd(g0, v, a7); b7 = Avx512F.FusedMultiplyAdd(g1, v, b7); c7 = Avx512F.FusedMultiplyAdd(g2, v, c7);
                     v = Avx512F.LoadVector512(p2 + r2);
-                    a8 = Avx512F.FusedMultiplyAdd(g0, v, a8); b8 = Avx512F.FusedMultiplyAdd(g1, v, b8);
+                    a8 = Avx512F.FusedMultiplyAdd(g0, v, a8); b8 = Avx512F.FusedMultiplyAdd(g1, v, b8); c8 = Avx512F.FusedMultiplyAdd(g2, v, c8);
                 }
             }
         }
@@ -187,5 +191,8 @@ internal static unsafe class DirectConv3x3Filter
         sums[9] = Vector512.Sum(b0); sums[10] = Vector512.Sum(b1); sums[11] = Vector512.Sum(b2);
         sums[12] = Vector512.Sum(b3); sums[13] = Vector512.Sum(b4); sums[14] = Vector512.Sum(b5);
         sums[15] = Vector512.Sum(b6); sums[16] = Vector512.Sum(b7); sums[17] = Vector512.Sum(b8);
+        sums[18] = Vector512.Sum(c0); sums[19] = Vector512.Sum(c1); sums[20] = Vector512.Sum(c2);
+        sums[21] = Vector512.Sum(c3); sums[22] = Vector512.Sum(c4); sums[23] = Vector512.Sum(c5);
+        sums[24] = Vector512.Sum(c6); sums[25] = Vector512.Sum(c7); sums[26] = Vector512.Sum(c8);
     }
 }
