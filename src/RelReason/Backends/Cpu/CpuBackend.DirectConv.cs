@@ -68,8 +68,9 @@ public sealed unsafe partial class CpuBackend
         var layout = DirectConvLayout.For(h, w, DirectConvWide);
         long padImage = layout.Plane * cin, wideImage = (long)cout * h * layout.DyWidth;
         bool widen = layout.DyWidth != w;
-        // Images per kernel call: about 1,024 pixels between horizontal sums.
-        int group = Math.Max(1, 1024 / (h * w));
+        // Images per kernel call: up to 4,096 pixels between horizontal sums, with the group's padded input at
+        // most 1 MiB so it stays in L2 while the kernel sweeps it once per output channel triple.
+        int group = Math.Max(1, Math.Min(4096 / (h * w), (int)((1 << 18) / padImage)));
         int workers = _parallel.Workers(g.N);
         var partials = new CpuStorage[workers];
         try
