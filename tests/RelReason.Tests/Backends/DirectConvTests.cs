@@ -22,9 +22,8 @@ public class DirectConvTests
 
     private static readonly int[] Batches = [1, 3, 8];
 
-    /// <summary>Every (Cin, Cout, map) triple, with 512-bit vectors allowed (used where the CPU has fast AVX-512)
-    /// and with 256-bit ones only (the AVX2 path); N and beta rotate with the case number so each value meets
-    /// every channel count and map size.</summary>
+    /// <summary>Every (Cin, Cout, map) triple in every register mode (a mode the CPU lacks runs as the best it
+    /// has); N and beta rotate with the case number so each value meets every channel count and map size.</summary>
     private static IEnumerable<TestCaseData> Shapes()
     {
         int index = 0;
@@ -42,8 +41,10 @@ public class DirectConvTests
                     {
                         n = 1;
                     }
-                    yield return new TestCaseData(n, cin, cout, h, w, beta, true);
-                    yield return new TestCaseData(n, cin, cout, h, w, beta, false);
+                    foreach (var mode in Enum.GetValues<DirectConvMode>())
+                    {
+                        yield return new TestCaseData(n, cin, cout, h, w, beta, (int)mode);
+                    }
                 }
             }
         }
@@ -59,7 +60,7 @@ public class DirectConvTests
     }
 
     [TestCaseSource(nameof(Shapes))]
-    public void DirectMatchesIm2Col(int n, int cin, int cout, int h, int w, float beta, bool wide)
+    public void DirectMatchesIm2Col(int n, int cin, int cout, int h, int w, float beta, int mode)
     {
         var g = new ConvGeometry(n, cin, h, w, cout, 3, 3, 1, 1);
         var x = Random(1, n * cin * h * w);
@@ -67,7 +68,7 @@ public class DirectConvTests
         var dy = Random(3, n * cout * h * w);
         var dxOld = Random(4, x.Length);
         var dwOld = Random(5, wt.Length);
-        using var cpu = new CpuBackend(2) { DirectConvWide = wide };
+        using var cpu = new CpuBackend(2) { DirectConvMode = (DirectConvMode)mode };
 
         var direct = Run(cpu, true, g, x, wt, dy, dxOld, dwOld, beta);
         var im2col = Run(cpu, false, g, x, wt, dy, dxOld, dwOld, beta);

@@ -10,15 +10,15 @@ public sealed unsafe partial class CpuBackend
     /// Off sends every convolution through im2col + GEMM (tests compare the two).</summary>
     internal bool DirectConvEnabled { get; set; } = true;
 
-    /// <summary>Whether the direct path may use 512-bit vectors (when the runtime reports them as fast); off
-    /// keeps it on 256-bit vectors, the path of AVX2-only CPUs (tests run both).</summary>
-    internal bool DirectConvWide
+    /// <summary>The register shapes of the direct path: the best the CPU supports unless set lower (tests run every
+    /// mode); a mode above <see cref="DirectConvModes.Best"/> falls back to it.</summary>
+    internal DirectConvMode DirectConvMode
     {
-        get => _directConvWide && DirectConvLayout.Wide;
-        set => _directConvWide = value;
+        get => (DirectConvMode)Math.Min((int)_directConvMode, (int)DirectConvModes.Best);
+        set => _directConvMode = value;
     }
 
-    private bool _directConvWide = true;
+    private DirectConvMode _directConvMode = DirectConvModes.Best;
 
     private bool UsesDirectConv(ConvGeometry g) =>
         DirectConvEnabled && DirectConv3x3.HardwareSupported && DirectConv3x3.Applies(g);
@@ -45,7 +45,8 @@ public sealed unsafe partial class CpuBackend
     {
         int h = g.Height, w = g.Width;
         long srcImage = (long)srcChannels * h * w, dstImage = (long)dstChannels * h * w;
-        var layout = DirectConvLayout.For(h, w, DirectConvWide);
+        var mode = DirectConvMode;
+        var layout = DirectConvLayout.For(h, w, mode == DirectConvMode.Avx512);
         long padLength = layout.Plane * srcChannels;
         _parallel.For(g.N, (n0, n1, _) =>
         {
@@ -54,8 +55,8 @@ public sealed unsafe partial class CpuBackend
             for (long n = n0; n < n1; n++)
             {
                 layout.PadInto(src + n * srcImage, srcChannels, padded.Pointer);
-                DirectConv3x3.Convolve(layout, padded.Pointer, srcChannels, packed, dstChannels, dst + n * dstImage,
-                    beta);
+                DirectConv3x3.Convolve(layout, mode, padded.Pointer, srcChannels, packed, dstChannels,
+                    dst + n * dstImage, beta);
             }
         });
     }
@@ -65,7 +66,8 @@ public sealed unsafe partial class CpuBackend
     {
         int h = g.Height, w = g.Width, cin = g.InChannels, cout = g.OutChannels;
         long inImage = (long)cin * h * w, outImage = (long)cout * h * w, wLen = (long)cout * cin * 9;
-        var layout = DirectConvLayout.For(h, w, DirectConvWide);
+        var mode = DirectConvMode;
+        var layout = DirectConvLayout.For(h, w, mode == DirectConvMode.Avx512);
         long padImage = layout.Plane * cin, wideImage = (long)cout * h * layout.DyWidth;
         bool widen = layout.DyWidth != w;
         // Images per kernel call: up to 4,096 pixels between horizontal sums, with the group's padded input at
@@ -97,7 +99,7 @@ public sealed unsafe partial class CpuBackend
                         }
                     }
                     float* dy = widen ? wide.Pointer : pdy + b0 * outImage;
-                    DirectConv3x3Filter.Accumulate(layout, padded.Pointer, dy, nb, cin, cout, acc.Pointer);
+                    DirectConv3x3Filter.Accumulate(layout, mode, padded.Pointer, dy, nb, cin, cout, acc.Pointer);
                 }
             });
             for (long i = 0; i < wLen; i++)

@@ -6,9 +6,9 @@ namespace RelReason.Backends.Cpu;
 
 // The forward micro-kernels of DirectConv3x3: 4 output channels x 4 pixel vectors in 16 accumulators, over all
 // input channels and taps. The 256-bit and 512-bit versions are the same code with another register width; the
-// 512-bit one only runs when the runtime reports fast AVX-512 (see DirectConv3x3.Lanes). Both keep the
-// accumulators, 4 input vectors and one broadcast live (21 registers), which fits the 32 vector registers of
-// AVX-512 machines; on AVX2-only machines (16 registers) the JIT spills a few accumulators to the stack.
+// 512-bit one only runs when the runtime reports fast AVX-512 (DirectConvLayout.Wide). Both keep the
+// accumulators, 4 input vectors and one broadcast live (21 registers), which needs the 32 vector registers of
+// AVX-512 CPUs; AVX2-only CPUs (16 registers) run Kernel256Pair, which would otherwise spill.
 internal static unsafe partial class DirectConv3x3
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -91,6 +91,43 @@ internal static unsafe partial class DirectConv3x3
         }
     }
 
+
+
+    /// <summary>The 16-register version (AVX2 without AVX-512): 4 output channels x 2 pixel vectors, 8
+    /// accumulators, 11 live registers, so nothing spills; per (input channel, tap) 2 loads and 4 broadcasts feed
+    /// 8 FMAs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel256Pair(float* padded, long plane, int* taps, int inChannels, float* w, int* inOff,
+        float* y, long outPlane, int* outOff, int* valid, int channels, float beta)
+    {
+        var a00 = Vector256<float>.Zero; var a01 = a00; var a10 = a00; var a11 = a00;
+        var a20 = a00; var a21 = a00; var a30 = a00; var a31 = a00;
+        float* p0 = padded + inOff[0], p1 = padded + inOff[1];
+        for (int ci = 0; ci < inChannels; ci++)
+        {
+            long cOff = ci * plane;
+            for (int t = 0; t < 9; t++, w += BlockC)
+            {
+                long off = cOff + taps[t];
+                var x0 = Avx.LoadVector256(p0 + off);
+                var x1 = Avx.LoadVector256(p1 + off);
+                var b = Vector256.Create(w[0]);
+                a00 = Fma.MultiplyAdd(b, x0, a00); a01 = Fma.MultiplyAdd(b, x1, a01);
+                b = Vector256.Create(w[1]);
+                a10 = Fma.MultiplyAdd(b, x0, a10); a11 = Fma.MultiplyAdd(b, x1, a11);
+                b = Vector256.Create(w[2]);
+                a20 = Fma.MultiplyAdd(b, x0, a20); a21 = Fma.MultiplyAdd(b, x1, a21);
+                b = Vector256.Create(w[3]);
+                a30 = Fma.MultiplyAdd(b, x0, a30); a31 = Fma.MultiplyAdd(b, x1, a31);
+            }
+        }
+        for (int j = 0; j < channels; j++)
+        {
+            var (v0, v1) = j switch { 0 => (a00, a01), 1 => (a10, a11), 2 => (a20, a21), _ => (a30, a31) };
+            Store(y + j * outPlane + outOff[0], valid[0], beta, v0);
+            Store(y + j * outPlane + outOff[1], valid[1], beta, v1);
+        }
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512(float* padded, long plane, int* taps, int inChannels, float* w, int* inOff,

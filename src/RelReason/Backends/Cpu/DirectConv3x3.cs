@@ -26,7 +26,7 @@ internal static unsafe partial class DirectConv3x3
     /// <summary>Output channels per micro-kernel block.</summary>
     internal const int BlockC = 4;
 
-    /// <summary>Pixel vectors per micro-kernel tile.</summary>
+    /// <summary>Pixel vectors per micro-kernel tile with 32 vector registers (16 registers: 2).</summary>
     private const int Tile = 4;
 
     /// <summary>The CPU can run the kernels (AVX2 + FMA on 256-bit vectors; 512-bit ones are optional).</summary>
@@ -72,10 +72,10 @@ internal static unsafe partial class DirectConv3x3
     /// padded [Cin][layout.Plane] (see <see cref="DirectConvLayout.PadInto"/>), packed from <see cref="Pack"/>,
     /// y [Cout, H, W].
     /// </summary>
-    internal static void Convolve(DirectConvLayout layout, float* padded, int inChannels, float* packed,
-        int outChannels, float* y, float beta)
+    internal static void Convolve(DirectConvLayout layout, DirectConvMode mode, float* padded, int inChannels,
+        float* packed, int outChannels, float* y, float beta)
     {
-        int vectors = layout.Vectors;
+        int vectors = layout.Vectors, tile = mode == DirectConvMode.Avx2 ? 2 : Tile;
         long outPlane = (long)layout.Height * layout.Width;
         int* inOff = stackalloc int[Tile];
         int* outOff = stackalloc int[Tile];
@@ -90,10 +90,10 @@ internal static unsafe partial class DirectConv3x3
             float* wBlock = packed + (long)b * inChannels * 9 * BlockC;
             int channels = Math.Min(BlockC, outChannels - b * BlockC);
             float* yBlock = y + (long)b * BlockC * outPlane;
-            for (int v0 = 0; v0 < vectors; v0 += Tile)
+            for (int v0 = 0; v0 < vectors; v0 += tile)
             {
-                // A short last tile repeats its last vector (computed, never stored) so the kernel stays 4 wide.
-                for (int t = 0; t < Tile; t++)
+                // A short last tile repeats its last vector (computed, never stored) so the kernel keeps its width.
+                for (int t = 0; t < tile; t++)
                 {
                     var (input, output, count) = layout.Vector(Math.Min(v0 + t, vectors - 1));
                     inOff[t] = input;
@@ -105,6 +105,11 @@ internal static unsafe partial class DirectConv3x3
                     Kernel512(padded, layout.Plane, taps, inChannels, wBlock, inOff, yBlock, outPlane, outOff, valid,
                         channels, beta);
                 }
+                else if (tile == 2)
+                {
+                    Kernel256Pair(padded, layout.Plane, taps, inChannels, wBlock, inOff, yBlock, outPlane, outOff,
+                        valid, channels, beta);
+                }
                 else
                 {
                     Kernel256(padded, layout.Plane, taps, inChannels, wBlock, inOff, yBlock, outPlane, outOff, valid,
@@ -113,4 +118,27 @@ internal static unsafe partial class DirectConv3x3
             }
         }
     }
+}
+
+/// <summary>Which register shapes the direct convolution uses; <see cref="Best"/> picks the widest the CPU and the
+/// runtime support, the others exist so that tests can run every kernel on one machine.</summary>
+internal enum DirectConvMode
+{
+    /// <summary>256-bit vectors, 16 registers (AVX2 + FMA without AVX-512): smaller register tiles.</summary>
+    Avx2,
+
+    /// <summary>256-bit vectors, 32 registers: AVX-512 CPUs on which the runtime does not report 512-bit vectors as
+    /// fast.</summary>
+    Avx512Narrow,
+
+    /// <summary>512-bit vectors where the map width allows (<see cref="DirectConvLayout"/>), else as
+    /// <see cref="Avx512Narrow"/>.</summary>
+    Avx512,
+}
+
+internal static class DirectConvModes
+{
+    /// <summary>The widest mode this process can run.</summary>
+    internal static DirectConvMode Best => DirectConvLayout.Wide ? DirectConvMode.Avx512
+        : System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? DirectConvMode.Avx512Narrow : DirectConvMode.Avx2;
 }

@@ -31,8 +31,8 @@ internal static unsafe class DirectConv3x3Filter
 
     /// <summary>dw[co, ci, tap] += the sums over <paramref name="images"/> images (see the class
     /// comment).</summary>
-    internal static void Accumulate(DirectConvLayout layout, float* padded, float* dy, int images, int inChannels,
-        int outChannels, float* dw)
+    internal static void Accumulate(DirectConvLayout layout, DirectConvMode mode, float* padded, float* dy,
+        int images, int inChannels, int outChannels, float* dw)
     {
         long padImage = layout.Plane * inChannels;
         long dyPlane = (long)layout.Height * layout.DyWidth, dyImage = dyPlane * outChannels;
@@ -48,6 +48,16 @@ internal static unsafe class DirectConv3x3Filter
                 if (layout.Lanes == 16)
                 {
                     Kernel512(args, sums);
+                }
+                else if (mode == DirectConvMode.Avx2)
+                {
+                    // 16 registers: one row of taps per sweep (9 accumulators), three sweeps.
+                    for (int kh = 0; kh < 3; kh++)
+                    {
+                        var row = new Args(args.X + kh * layout.RowStride, padImage, args.Dy0, args.Dy1, args.Dy2,
+                            dyImage, images, layout);
+                        KernelRow256(row, sums + kh * 3);
+                    }
                 }
                 else
                 {
@@ -74,6 +84,48 @@ internal static unsafe class DirectConv3x3Filter
         internal readonly long XImage = xImage, DyImage = dyImage;
         internal readonly int Images = images;
         internal readonly DirectConvLayout Layout = layout;
+    }
+
+
+    /// <summary>Taps (0, 0..2) only, relative to a.X, for 3 output channels: 9 accumulators, 13 live registers
+    /// (fits AVX2's 16); sums[j * 9 + kw] receives channel j's tap kw.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void KernelRow256(in Args a, float* sums)
+    {
+        var a0 = Vector256<float>.Zero; var a1 = a0; var a2 = a0;
+        var b0 = a0; var b1 = a0; var b2 = a0;
+        var c0 = a0; var c1 = a0; var c2 = a0;
+        var layout = a.Layout;
+        int groups = layout.Height / layout.RowsPerVector, width = layout.Width, lanes = layout.Lanes;
+        long inGroup = (long)layout.RowsPerVector * layout.RowStride;
+        long dyGroup = (long)layout.RowsPerVector * layout.DyWidth;
+        long k1 = layout.KwStride, k2 = 2 * k1;
+        for (int n = 0; n < a.Images; n++)
+        {
+            float* xn = a.X + n * a.XImage;
+            float* d0n = a.Dy0 + n * a.DyImage, d1n = a.Dy1 + n * a.DyImage, d2n = a.Dy2 + n * a.DyImage;
+            for (int q = 0; q < groups; q++)
+            {
+                float* xr = xn + q * inGroup;
+                float* e0 = d0n + q * dyGroup, e1 = d1n + q * dyGroup, e2 = d2n + q * dyGroup;
+                for (int col = 0; col < width; col += lanes)
+                {
+                    var g0 = Avx.LoadVector256(e0 + col);
+                    var g1 = Avx.LoadVector256(e1 + col);
+                    var g2 = Avx.LoadVector256(e2 + col);
+                    float* p0 = xr + col;
+                    var v = Avx.LoadVector256(p0);
+                    a0 = Fma.MultiplyAdd(g0, v, a0); b0 = Fma.MultiplyAdd(g1, v, b0); c0 = Fma.MultiplyAdd(g2, v, c0);
+                    v = Avx.LoadVector256(p0 + k1);
+                    a1 = Fma.MultiplyAdd(g0, v, a1); b1 = Fma.MultiplyAdd(g1, v, b1); c1 = Fma.MultiplyAdd(g2, v, c1);
+                    v = Avx.LoadVector256(p0 + k2);
+                    a2 = Fma.MultiplyAdd(g0, v, a2); b2 = Fma.MultiplyAdd(g1, v, b2); c2 = Fma.MultiplyAdd(g2, v, c2);
+                }
+            }
+        }
+        sums[0] = Vector256.Sum(a0); sums[1] = Vector256.Sum(a1); sums[2] = Vector256.Sum(a2);
+        sums[9] = Vector256.Sum(b0); sums[10] = Vector256.Sum(b1); sums[11] = Vector256.Sum(b2);
+        sums[18] = Vector256.Sum(c0); sums[19] = Vector256.Sum(c1); sums[20] = Vector256.Sum(c2);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
