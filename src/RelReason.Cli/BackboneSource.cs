@@ -5,6 +5,7 @@ using RelReason.Data.Augmentation;
 using RelReason.Nn;
 using RelReason.Training;
 using RelReason.Training.Checkpoints;
+using RelReason.Training.Reporting;
 
 namespace RelReason.Cli;
 
@@ -65,6 +66,8 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
         Backbone backbone;
         int side = 0;
         string? plots = Plots;
+        string? checkpointFile = null;
+        long step = 0;
         if (Checkpoint != null)
         {
             string file = Directory.Exists(Checkpoint)
@@ -88,6 +91,8 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
             backbone = BackboneFactory.Create(info.Backbone, backend, info.InChannels, (ulong)Seed);
             Training.Checkpoints.Checkpoint.LoadBackbone(file, backbone);
             side = info.InputSize;
+            checkpointFile = System.IO.Path.GetFullPath(file);
+            step = info.Step;
             description = $"{info.Backbone} from {file} (epoch {info.Epoch}, step {info.Step})";
             plots ??= System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(file));
         }
@@ -112,7 +117,7 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
         side = side > 0 ? side : spec.CropSide > 0 ? spec.CropSide : train.Height;
         var (mean, std) = DatasetCatalog.Normalization(dataset, train.Channels);
         return new LoadedBackbone(backbone, train, test, new AugmentOptions { Side = side, Mean = mean, Std = std },
-            description, plots, dataset);
+            description, plots, dataset) { CheckpointFile = checkpointFile, Step = step };
     }
 
     private static PretrainOptions? TryConfig(CheckpointInfo info)
@@ -135,6 +140,39 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
 internal sealed record LoadedBackbone(Backbone Backbone, IImageDataset Train, IImageDataset Test,
     AugmentOptions Normalisation, string Description, string? PlotFolder, string Dataset) : IDisposable
 {
+    /// <summary>The checkpoint file the backbone came from (full path); null for a random init.</summary>
+    public string? CheckpointFile { get; init; }
+
+    /// <summary>Pretraining steps of that checkpoint (0 for a random init).</summary>
+    public long Step { get; init; }
+
+    /// <summary>
+    /// Appends an evaluation of this backbone to evaluations.jsonl in the plot folder (the checkpoint's run folder,
+    /// or --plots) and says so; does nothing when there is no such folder (a random init without --plots).
+    /// </summary>
+    internal void Record(string kind, double accuracy, Dictionary<string, double> settings,
+        Dictionary<string, double>? scores = null)
+    {
+        if (PlotFolder == null)
+        {
+            return;
+        }
+        string path = EvaluationLog.Append(PlotFolder, new EvaluationRecord
+        {
+            Kind = kind,
+            Checkpoint = CheckpointFile ?? "",
+            Step = Step,
+            RandomInit = CheckpointFile == null,
+            Dataset = Dataset,
+            TrainSplit = Train.Name,
+            TestSplit = Test.Name,
+            Accuracy = accuracy,
+            Settings = settings,
+            Scores = scores ?? [],
+        });
+        Console.WriteLine($"recorded in {path}");
+    }
+
     /// <summary>Frozen features of the train and test splits (backbone in evaluation mode).</summary>
     internal (FeatureSet Train, FeatureSet Test) Features(int threads) =>
         (FeatureExtractor.Extract(Backbone, Train, Normalisation, threads),

@@ -207,7 +207,7 @@ internal static class PretrainCommand
         EvalSummary? eval = null;
         if (linearEval)
         {
-            eval = LinearEvalCommand.CompareWithRandomInit(training.Trainer, backend, evalEpochs, training.Folder.Log);
+            eval = LinearEvalCommand.CompareWithRandomInit(training, backend, evalEpochs, training.Folder.Log);
         }
         if (json)
         {

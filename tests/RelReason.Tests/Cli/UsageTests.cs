@@ -35,6 +35,7 @@ public class UsageTests
             "profile",
         }).SetName("bench");
         yield return new TestCaseData(new[] { "info" }, new[] { "json" }).SetName("info");
+        yield return new TestCaseData(new[] { "runs" }, new[] { "json" }).SetName("runs");
         yield return new TestCaseData(new[] { "selftest" }, new[] { "threads", "only", "list", "json" })
             .SetName("selftest");
         yield return new TestCaseData(new[] { "data", "fetch" }, new[] { "root", "url", "force" })
@@ -67,7 +68,12 @@ public class UsageTests
     [TestCaseSource(nameof(Commands))]
     public void AStrayArgumentIsNamed(string[] command, string[] options)
     {
-        string[] args = command[0] == "data" ? [.. command, "default", "extra"] : [.. command, "extra"];
+        string[] args = command[0] switch
+        {
+            "data" => [.. command, "default", "extra"],
+            "runs" => [.. command, "folder", "extra"],
+            _ => [.. command, "extra"],
+        };
         var run = CliRunner.Expect(2, args);
         Assert.That(run.Error, Does.Contain("unexpected argument 'extra'"));
     }
