@@ -14,7 +14,8 @@ namespace RelReason.Cli;
 /// dataset and splits, where to compute. The dataset defaults to the one the checkpoint was pretrained on.
 /// </summary>
 internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, string Backbone, string? Dataset,
-    string? DataPath, string TrainSplit, string? TestSplit, string Device, int Threads, int Seed, string? Plots)
+    string? DataPath, string TrainSplit, string? TestSplit, string Device, int Threads, int Seed, string? Plots,
+    int? ImageSize)
 {
     internal static BackboneSource Read(ArgReader args) => new(
         args.OptionalString("checkpoint", "a checkpoint (.safetensors) or run folder whose backbone to evaluate"),
@@ -28,7 +29,9 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
         args.String("device", "auto", "auto, cpu or cuda"),
         args.Int("threads", Environment.ProcessorCount, "CPU threads", 1),
         args.Int("seed", 1, "seed of the classifier / random-init backbone"),
-        args.OptionalString("plots", "folder for PNG plots (default: the checkpoint's run folder)"));
+        args.OptionalString("plots", "folder for PNG plots (default: the checkpoint's run folder)"),
+        args.OptionalInt("image-size",
+            "folder, tiny-imagenet: resize every image to this side when loading (default: as in pretraining)", 0));
 
     /// <summary>
     /// A usage error unless the factory knows <paramref name="name"/>: one of its names, or a stem-taking ResNet
@@ -62,6 +65,7 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
         Check();
         string dataset = Dataset ?? "default";
         string? path = DataPath;
+        int imageSize = ImageSize ?? 0;
         string description;
         Backbone backbone;
         int side = 0;
@@ -83,9 +87,10 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
             if (Dataset == null && info.Dataset.Length > 0)
             {
                 dataset = info.Dataset;
-                if (path == null && TryConfig(info) is { } stored)
+                if (TryConfig(info) is { } stored)
                 {
-                    path = stored.DataPath;
+                    path ??= stored.DataPath;
+                    imageSize = ImageSize ?? stored.ImageSize;
                 }
             }
             backbone = BackboneFactory.Create(info.Backbone, backend, info.InChannels, (ulong)Seed);
@@ -101,7 +106,14 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
             backbone = null!;
             description = $"{Backbone}, random init (seed {Seed})";
         }
-        var open = new DatasetOpenOptions { Path = path, Warn = Console.Error.WriteLine };
+        var open = new DatasetOpenOptions
+        {
+            Path = path,
+            Warn = Console.Error.WriteLine,
+            Images = imageSize > 0
+                ? new Data.Readers.ImageFolderOptions { Size = imageSize, Warn = Console.Error.WriteLine }
+                : null,
+        };
         var train = DatasetCatalog.Open(dataset, TrainSplit, open);
         var test = DatasetCatalog.Open(dataset, TestSplit ?? DatasetCatalog.EvaluationSplit(dataset), open);
         if (RandomInit)

@@ -74,7 +74,7 @@ internal static class LinearEvalCommand
     {
         var run = training.Trainer;
         var o = run.Options;
-        var open = new DatasetOpenOptions { Path = o.DataPath };
+        var open = o.OpenOptions();
         var train = o.Split == "train" ? run.Dataset : DatasetCatalog.Open(o.Dataset, "train", open);
         var test = DatasetCatalog.Open(o.Dataset, DatasetCatalog.EvaluationSplit(o.Dataset), open);
         double Accuracy(Backbone b)

@@ -44,7 +44,7 @@ public sealed class KnnMonitor : IDisposable
     public static KnnMonitor Open(PretrainOptions options, int side, Action<string>? warn = null)
     {
         var spec = DatasetCatalog.Describe(options.Dataset);
-        var open = new DatasetOpenOptions { Path = options.DataPath, Warn = warn };
+        var open = options.OpenOptions(warn);
         string querySplit = DatasetCatalog.EvaluationSplit(spec.Name);
         IImageDataset? gallery = null, queries = null;
         try

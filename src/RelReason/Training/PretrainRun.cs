@@ -143,6 +143,7 @@ public sealed class PretrainRun : IPretrainSink, IDisposable
         Same("K", stored.K, requested.K);
         Same("M", stored.M, requested.M);
         Same("size", stored.Size, requested.Size);
+        Same("image-size", stored.ImageSize, requested.ImageSize);
         Same("aggregation", stored.Aggregation, requested.Aggregation);
         Same("loss", stored.Loss, requested.Loss);
         Same("seed", stored.Seed, requested.Seed);
