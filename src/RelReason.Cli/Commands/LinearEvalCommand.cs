@@ -69,14 +69,12 @@ internal static class LinearEvalCommand
 
     /// <summary>Linear evaluation of a pretraining run's backbone and of the same architecture at random
     /// init.</summary>
-    internal static EvalSummary CompareWithRandomInit(PretrainRun training, IBackend backend, int epochs,
-        Action<string> log)
+    internal static EvalSummary CompareWithRandomInit(PretrainRun training, LabelledSplits splits, IBackend backend,
+        int epochs, Action<string> log)
     {
         var run = training.Trainer;
         var o = run.Options;
-        var open = o.OpenOptions();
-        var train = o.Split == "train" ? run.Dataset : DatasetCatalog.Open(o.Dataset, "train", open);
-        var test = DatasetCatalog.Open(o.Dataset, DatasetCatalog.EvaluationSplit(o.Dataset), open);
+        var (train, test) = (splits.Train, splits.Test);
         double Accuracy(Backbone b)
         {
             var f = FeatureExtractor.Extract(b, train, run.Augment, o.Threads);

@@ -144,6 +144,7 @@ internal static class PretrainCommand
             ? PretrainRun.Resume(options, PretrainRun.ReadResumePoint(resume).Checkpoint, backend, bar.Writer)
             : PretrainRun.Start(options, backend, Path.Combine(runs, runName ?? DefaultName(options)), bar.Writer);
         training.Trainer.StepCompleted += bar.Show;
+        using var evalSplits = linearEval ? OpenEvaluationSplits(training, isNew: resume == null) : null;
         PrintConfig(training, backend);
         using var stop = new CancellationTokenSource();
         // Ctrl-C (SIGINT) and SIGTERM (kill, a scheduler's preemption) both finish the step in progress, write a
@@ -210,7 +211,8 @@ internal static class PretrainCommand
         EvalSummary? eval = null;
         if (linearEval)
         {
-            eval = LinearEvalCommand.CompareWithRandomInit(training, backend, evalEpochs, training.Folder.Log);
+            eval = LinearEvalCommand.CompareWithRandomInit(training, evalSplits!, backend, evalEpochs,
+                training.Folder.Log);
         }
         if (json)
         {
@@ -235,6 +237,27 @@ internal static class PretrainCommand
         return training.LastReport is { } r
             ? (r.Loss, r.PairAccuracy, knn)
             : (Last("loss"), Last("pair_accuracy"), knn);
+    }
+
+    /// <summary>
+    /// The splits --linear-eval scores at the end, opened before the first step: a dataset without them is refused
+    /// now, and a new run folder that would hold nothing is removed.
+    /// </summary>
+    private static LabelledSplits OpenEvaluationSplits(PretrainRun training, bool isNew)
+    {
+        try
+        {
+            return LabelledSplits.Open(training.Trainer.Options, "--linear-eval", training.Trainer.Dataset,
+                Console.Error.WriteLine);
+        }
+        catch (ArgumentException)
+        {
+            if (isNew)
+            {
+                training.Folder.Discard();
+            }
+            throw;
+        }
     }
 
     private static string DefaultName(PretrainOptions o) =>
