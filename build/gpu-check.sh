@@ -3,6 +3,8 @@
 #   1. relreason info       the CPU, OpenBLAS, the GPU and the cuBLAS/cuDNN files it found, or why not;
 #   2. relreason selftest   every CUDA op, one Conv-4 + relation-head step and 20 training steps against the CPU;
 #   3. relreason bench      Conv-4, K 4 and 16, M 64, 3x32x32 and 3x96x96, on cuda (20 steps) and cpu (2 steps);
+#   4. relreason pretrain   two epochs of the shipped subset on cuda (K 16) with the k-NN monitor, into a
+#                           temporary folder: the whole training loop, checkpoints and evaluation on the GPU;
 # then a table of views/s per configuration. Takes under 5 minutes; everything is also written to a log file.
 #
 # Usage: gpu-check.sh [LOG]        LOG defaults to gpu-check-<date>.log beside this script.
@@ -75,6 +77,20 @@ for size in ${GPU_CHECK_SIZES:-32 96}; do
         bench cpu "$k" "$size" 2 1 120
     done
 done
+
+if [ "$selftest" -ne 3 ]; then
+    echo
+    echo "== relreason pretrain --device cuda --k 16 --epochs 2 --knn-every 1 (shipped subset)"
+    runs=$(mktemp -d)
+    trap 'rm -f "$results"; rm -rf "$runs"' EXIT
+    timeout 180 "$bin" pretrain --device cuda --k 16 --epochs 2 --knn-every 1 --log-every 20 --out "$runs" \
+        --run gpu --json
+    code=$?
+    if [ "$code" -ne 0 ]; then
+        echo "gpu-check: pretrain exit status $code"
+        status=1
+    fi
+fi
 
 # "key":number out of a one-line JSON object (no jq on a bare machine).
 field()

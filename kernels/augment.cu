@@ -335,37 +335,112 @@ static __device__ void rr_tap(int start, int length, int side, int d, int* i0, i
     *i1 = start + (i < length - 1 ? i + 1 : i);
 }
 
-static __device__ __forceinline__ float rr_blend(const unsigned char* image, int i00, int i01, int i10, int i11,
-    float wx0, float wx1, float wy0, float wy1)
+// The widened triangle filter of a downscaled axis at crop sample j: positive within half-width `scale` of the
+// centre.
+static __device__ float rr_triangle(int j, float center, float scale)
 {
-    float top = wx0 * (float)image[i00] + wx1 * (float)image[i01];
-    float bottom = wx0 * (float)image[i10] + wx1 * (float)image[i11];
-    return (wy0 * top + wy1 * bottom) / 255.0f;
+    float w = 1.0f - fabsf(((float)j + 0.5f - center) / scale);
+    return w > 0.0f ? w : 0.0f;
 }
 
-// The bilinear sample of output pixel (x, y) of a view, in [0, 1], before any colour op.
+// The taps of output index d along one axis (ViewRenderer.AxisTaps): two bilinear taps where the crop is resized up
+// or kept; where it is resized down by s = length / side, the crop samples [lo, hi) around c = s * (d + 0.5) with
+// triangle weights of half-width s, normalised by their sum. A tap's weight is computed on demand by rr_axis_weight,
+// with the same float operations as the C# table.
+struct RrAxis
+{
+    int start;
+    int wide;
+    int lo;
+    int count;
+    int i0;
+    int i1;
+    float w1;
+    float center;
+    float scale;
+    float sum;
+};
+
+static __device__ void rr_axis(int start, int length, int side, int d, RrAxis* a)
+{
+    a->start = start;
+    a->wide = length > side;
+    if (!a->wide)
+    {
+        rr_tap(start, length, side, d, &a->i0, &a->i1, &a->w1);
+        a->count = 2;
+        return;
+    }
+    float scale = (float)length / (float)side;
+    float center = scale * ((float)d + 0.5f);
+    int lo = (int)(center - scale + 0.5f);
+    int hi = (int)(center + scale + 0.5f);
+    lo = lo > 0 ? lo : 0;
+    hi = hi < length ? hi : length;
+    float sum = 0.0f;
+    for (int j = lo; j < hi; j++)
+    {
+        sum += rr_triangle(j, center, scale);
+    }
+    a->lo = lo;
+    a->count = hi - lo;
+    a->center = center;
+    a->scale = scale;
+    a->sum = sum;
+}
+
+// Tap t of an axis: its absolute source index and its weight.
+static __device__ __forceinline__ void rr_axis_tap(const RrAxis* a, int t, int* index, float* weight)
+{
+    if (!a->wide)
+    {
+        *index = t == 0 ? a->i0 : a->i1;
+        *weight = t == 0 ? 1.0f - a->w1 : a->w1;
+        return;
+    }
+    *index = a->start + a->lo + t;
+    *weight = rr_triangle(a->lo + t, a->center, a->scale) / a->sum;
+}
+
+// sum over row taps of w_row * (sum over column taps of w_col * byte), both from 0 in tap order, then / 255.
+static __device__ float rr_blend(const unsigned char* image, int stride, int channels, int channel,
+    const RrAxis* rows, const RrAxis* cols)
+{
+    float total = 0.0f;
+    for (int t = 0; t < rows->count; t++)
+    {
+        int row;
+        float rowWeight;
+        rr_axis_tap(rows, t, &row, &rowWeight);
+        float line = 0.0f;
+        for (int u = 0; u < cols->count; u++)
+        {
+            int col;
+            float colWeight;
+            rr_axis_tap(cols, u, &col, &colWeight);
+            line += colWeight * (float)image[row * stride + col * channels + channel];
+        }
+        total += rowWeight * line;
+    }
+    return total / 255.0f;
+}
+
+// The resampled value of output pixel (x, y) of a view, in [0, 1], before any colour op.
 static __device__ void rr_sample(const RrAugmentConstants* c, const RrViewParams* p, const unsigned char* image,
     int x, int y, float* r, float* g, float* b)
 {
     int side = c->Side;
     int sourceX = p->Flip != 0 ? side - 1 - x : x;
-    int col0, col1, row0, row1;
-    float colW, rowW;
-    rr_tap(p->CropLeft, p->CropWidth, side, sourceX, &col0, &col1, &colW);
-    rr_tap(p->CropTop, p->CropHeight, side, y, &row0, &row1, &rowW);
+    RrAxis cols, rows;
+    rr_axis(p->CropLeft, p->CropWidth, side, sourceX, &cols);
+    rr_axis(p->CropTop, p->CropHeight, side, y, &rows);
     int channels = c->Channels;
     int stride = c->Width * channels;
-    int a = row0 * stride + col0 * channels;
-    int bi = row0 * stride + col1 * channels;
-    int ci = row1 * stride + col0 * channels;
-    int di = row1 * stride + col1 * channels;
-    float wy0 = 1.0f - rowW;
-    float wx0 = 1.0f - colW;
-    *r = rr_blend(image, a, bi, ci, di, wx0, colW, wy0, rowW);
+    *r = rr_blend(image, stride, channels, 0, &rows, &cols);
     if (channels == 3)
     {
-        *g = rr_blend(image, a + 1, bi + 1, ci + 1, di + 1, wx0, colW, wy0, rowW);
-        *b = rr_blend(image, a + 2, bi + 2, ci + 2, di + 2, wx0, colW, wy0, rowW);
+        *g = rr_blend(image, stride, channels, 1, &rows, &cols);
+        *b = rr_blend(image, stride, channels, 2, &rows, &cols);
     }
     else
     {

@@ -5,6 +5,7 @@ using RelReason.Data.Augmentation;
 using RelReason.Nn;
 using RelReason.Training;
 using RelReason.Training.Checkpoints;
+using RelReason.Training.Reporting;
 
 namespace RelReason.Cli;
 
@@ -13,7 +14,8 @@ namespace RelReason.Cli;
 /// dataset and splits, where to compute. The dataset defaults to the one the checkpoint was pretrained on.
 /// </summary>
 internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, string Backbone, string? Dataset,
-    string? DataPath, string TrainSplit, string? TestSplit, string Device, int Threads, int Seed, string? Plots)
+    string? DataPath, string TrainSplit, string? TestSplit, string Device, int Threads, int Seed, string? Plots,
+    int? ImageSize)
 {
     internal static BackboneSource Read(ArgReader args) => new(
         args.OptionalString("checkpoint", "a checkpoint (.safetensors) or run folder whose backbone to evaluate"),
@@ -27,7 +29,9 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
         args.String("device", "auto", "auto, cpu or cuda"),
         args.Int("threads", Environment.ProcessorCount, "CPU threads", 1),
         args.Int("seed", 1, "seed of the classifier / random-init backbone"),
-        args.OptionalString("plots", "folder for PNG plots (default: the checkpoint's run folder)"));
+        args.OptionalString("plots", "folder for PNG plots (default: the checkpoint's run folder)"),
+        args.OptionalInt("image-size",
+            "folder, tiny-imagenet: resize every image to this side when loading (default: as in pretraining)", 0));
 
     /// <summary>
     /// A usage error unless the factory knows <paramref name="name"/>: one of its names, or a stem-taking ResNet
@@ -61,10 +65,13 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
         Check();
         string dataset = Dataset ?? "default";
         string? path = DataPath;
+        int imageSize = ImageSize ?? 0;
         string description;
         Backbone backbone;
         int side = 0;
         string? plots = Plots;
+        string? checkpointFile = null;
+        long step = 0;
         if (Checkpoint != null)
         {
             string file = Directory.Exists(Checkpoint)
@@ -80,14 +87,17 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
             if (Dataset == null && info.Dataset.Length > 0)
             {
                 dataset = info.Dataset;
-                if (path == null && TryConfig(info) is { } stored)
+                if (TryConfig(info) is { } stored)
                 {
-                    path = stored.DataPath;
+                    path ??= stored.DataPath;
+                    imageSize = ImageSize ?? stored.ImageSize;
                 }
             }
             backbone = BackboneFactory.Create(info.Backbone, backend, info.InChannels, (ulong)Seed);
             Training.Checkpoints.Checkpoint.LoadBackbone(file, backbone);
             side = info.InputSize;
+            checkpointFile = System.IO.Path.GetFullPath(file);
+            step = info.Step;
             description = $"{info.Backbone} from {file} (epoch {info.Epoch}, step {info.Step})";
             plots ??= System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(file));
         }
@@ -96,7 +106,14 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
             backbone = null!;
             description = $"{Backbone}, random init (seed {Seed})";
         }
-        var open = new DatasetOpenOptions { Path = path, Warn = Console.Error.WriteLine };
+        var open = new DatasetOpenOptions
+        {
+            Path = path,
+            Warn = Console.Error.WriteLine,
+            Images = imageSize > 0
+                ? new Data.Readers.ImageFolderOptions { Size = imageSize, Warn = Console.Error.WriteLine }
+                : null,
+        };
         var train = DatasetCatalog.Open(dataset, TrainSplit, open);
         var test = DatasetCatalog.Open(dataset, TestSplit ?? DatasetCatalog.EvaluationSplit(dataset), open);
         if (RandomInit)
@@ -112,7 +129,7 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
         side = side > 0 ? side : spec.CropSide > 0 ? spec.CropSide : train.Height;
         var (mean, std) = DatasetCatalog.Normalization(dataset, train.Channels);
         return new LoadedBackbone(backbone, train, test, new AugmentOptions { Side = side, Mean = mean, Std = std },
-            description, plots, dataset);
+            description, plots, dataset) { CheckpointFile = checkpointFile, Step = step };
     }
 
     private static PretrainOptions? TryConfig(CheckpointInfo info)
@@ -135,6 +152,39 @@ internal sealed record BackboneSource(string? Checkpoint, bool RandomInit, strin
 internal sealed record LoadedBackbone(Backbone Backbone, IImageDataset Train, IImageDataset Test,
     AugmentOptions Normalisation, string Description, string? PlotFolder, string Dataset) : IDisposable
 {
+    /// <summary>The checkpoint file the backbone came from (full path); null for a random init.</summary>
+    public string? CheckpointFile { get; init; }
+
+    /// <summary>Pretraining steps of that checkpoint (0 for a random init).</summary>
+    public long Step { get; init; }
+
+    /// <summary>
+    /// Appends an evaluation of this backbone to evaluations.jsonl in the plot folder (the checkpoint's run folder,
+    /// or --plots) and says so; does nothing when there is no such folder (a random init without --plots).
+    /// </summary>
+    internal void Record(string kind, double accuracy, Dictionary<string, double> settings,
+        Dictionary<string, double>? scores = null)
+    {
+        if (PlotFolder == null)
+        {
+            return;
+        }
+        string path = EvaluationLog.Append(PlotFolder, new EvaluationRecord
+        {
+            Kind = kind,
+            Checkpoint = CheckpointFile ?? "",
+            Step = Step,
+            RandomInit = CheckpointFile == null,
+            Dataset = Dataset,
+            TrainSplit = Train.Name,
+            TestSplit = Test.Name,
+            Accuracy = accuracy,
+            Settings = settings,
+            Scores = scores ?? [],
+        });
+        Console.WriteLine($"recorded in {path}");
+    }
+
     /// <summary>Frozen features of the train and test splits (backbone in evaluation mode).</summary>
     internal (FeatureSet Train, FeatureSet Test) Features(int threads) =>
         (FeatureExtractor.Extract(Backbone, Train, Normalisation, threads),

@@ -32,10 +32,18 @@ public sealed record ClassificationResult(string Backbone, double Accuracy,
 public sealed record KnnResult(string Backbone, int K, double Accuracy, double PrecisionAtK,
     double MeanAveragePrecisionAtK);
 
+/// <summary>`runs --json`: one row per run folder; what a folder does not say is null.</summary>
+public sealed record RunsResult(string Folder, IReadOnlyList<RunRow> Runs);
+
+public sealed record RunRow(string Name, string Path, string? Dataset, string? Backbone, int? K, int? M,
+    int? EpochsDone, int? Epochs, long? Steps, bool Finished, double? Loss, double? PairAccuracy, double? KnnAccuracy,
+    double? LinearEvalAccuracy, double? RandomInitAccuracy, string? Problem);
+
 public sealed record EmbedResult(string File, int Count, int Dimension, string Dataset);
 
 /// <summary>Source-generated JSON for everything the CLI prints with --json (trim- and AOT-safe).</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(RunsResult))]
 [JsonSerializable(typeof(BenchResult))]
 [JsonSerializable(typeof(PretrainResult))]
 [JsonSerializable(typeof(ClassificationResult))]

@@ -14,6 +14,7 @@ public static class Program
           knn          nearest-neighbour accuracy and retrieval on frozen features
           finetune     train the whole network with (a fraction of) the labels
           embed        write a split's features (.safetensors or .npy)
+          runs         the runs in a folder: progress, last loss and pair accuracy, evaluations
           data         fetch, describe and preview datasets
           bench        time training steps on synthetic views
           info         devices and libraries: CPU, OpenBLAS, GPU, driver, cuBLAS, cuDNN
@@ -39,6 +40,7 @@ public static class Program
                 "knn" => KnnCommand.Run(rest),
                 "finetune" => FineTuneCommand.Run(rest),
                 "embed" => EmbedCommand.Run(rest),
+                "runs" => RunsCommand.Run(rest),
                 "info" => InfoCommand.Run(rest),
                 "selftest" => SelfTestCommand.Run(rest),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),

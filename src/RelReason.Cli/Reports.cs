@@ -5,6 +5,14 @@ namespace RelReason.Cli;
 /// <summary>Printing (and plotting) what the evaluation commands measured.</summary>
 internal static class Reports
 {
+    /// <summary>
+    /// A float as the double with its shortest decimal form (1e-3f becomes 0.001, not 0.0010000000474974513), for
+    /// JSON records that people read.
+    /// </summary>
+    internal static double Shortest(float value) =>
+        double.Parse(value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            System.Globalization.CultureInfo.InvariantCulture);
+
     internal static void PrintClassification(ClassificationReport r)
     {
         Console.WriteLine($"top-1 accuracy: {100 * r.Accuracy:F2}%");

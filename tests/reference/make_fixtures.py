@@ -38,6 +38,7 @@ SMALL = {
     "losses": small_fixtures.losses,
     "batchnorm": small_fixtures.batchnorm,
     "optimizers": small_fixtures.optimizers,
+    "resample": small_fixtures.resample,
 }
 
 # Parameter counts from METHOD.md 2.1-2.3 (backbone parameters, buffers excluded).

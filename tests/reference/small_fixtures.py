@@ -136,3 +136,34 @@ def optimizers(steps=3):
         meta[name] = f"{cls.__name__} " + " ".join(f"{k}={v}" for k, v in sorted(opt.defaults.items())
                                                     if not isinstance(v, (type(None),)))
     return t, meta
+
+
+# (height, width, channels, crop top, crop left, crop height, crop width, side): both axes down, both up, one of
+# each, an exact 3x reduction, odd factors.
+RESAMPLE_CASES = [
+    (24, 20, 3, 2, 1, 21, 17, 8),
+    (24, 20, 1, 0, 0, 24, 20, 32),
+    (30, 30, 3, 3, 5, 25, 9, 12),
+    (96, 96, 3, 0, 0, 96, 96, 32),
+    (17, 23, 1, 4, 2, 13, 19, 5),
+]
+
+
+def resample():
+    """The view resampler's reference: a crop of a random uint8 image resized to side x side by
+    interpolate(mode="bilinear", align_corners=False, antialias=True) in float64, which is plain bilinear where an
+    axis is resized up and PIL's widened triangle filter where it is resized down. Images are stored HWC as float
+    byte values, outputs CHW in [0, 1]."""
+    t = OrderedDict()
+    gen = torch.Generator().manual_seed(11)
+    for i, (h, w, c, top, left, ch, cw, side) in enumerate(RESAMPLE_CASES):
+        image = torch.randint(0, 256, (h, w, c), generator=gen, dtype=torch.uint8)
+        crop = image[top:top + ch, left:left + cw].permute(2, 0, 1).to(D).unsqueeze(0) / 255.0
+        out = F.interpolate(crop, size=(side, side), mode="bilinear", align_corners=False, antialias=True)
+        t[f"case{i}/image"] = image.float()
+        t[f"case{i}/box"] = torch.tensor([h, w, c, top, left, ch, cw, side], dtype=torch.float32)
+        t[f"case{i}/expected"] = out[0]
+    meta = {"kind": "resample", "torch": torch.__version__, "compute_dtype": "float64",
+            "cases": str(len(RESAMPLE_CASES)),
+            "box": "height, width, channels, crop top, crop left, crop height, crop width, side"}
+    return t, meta

@@ -2,6 +2,7 @@ using RelReason.Data;
 using RelReason.Data.Augmentation;
 using RelReason.Data.Download;
 using RelReason.Data.Preview;
+using RelReason.Data.Readers;
 using RelReason.Training;
 
 namespace RelReason.Cli.Commands;
@@ -176,12 +177,20 @@ internal static class DataCommand
         }
     }
 
-    private static DatasetOpenOptions OpenOptions(ArgReader args) => new()
+    private static DatasetOpenOptions OpenOptions(ArgReader args)
     {
-        Root = args.OptionalString("root", "data root (default: $RELREASON_DATA or ./data)"),
-        Path = args.OptionalString("path", "the dataset's own folder"),
-        Warn = Console.Error.WriteLine,
-    };
+        string? root = args.OptionalString("root", "data root (default: $RELREASON_DATA or ./data)");
+        string? path = args.OptionalString("path", "the dataset's own folder");
+        int imageSize = args.Int("image-size", 0,
+            "folder, tiny-imagenet: resize every image to this side when loading (0: keep)", 0);
+        return new DatasetOpenOptions
+        {
+            Root = root,
+            Path = path,
+            Warn = Console.Error.WriteLine,
+            Images = imageSize > 0 ? new ImageFolderOptions { Size = imageSize, Warn = Console.Error.WriteLine } : null,
+        };
+    }
 
     /// <summary>CHW normalised floats back to HWC bytes: x * std + mean, clamped to [0, 1].</summary>
     internal static byte[] Denormalise(float[] chw, int side, int channels, float[] mean, float[] std)

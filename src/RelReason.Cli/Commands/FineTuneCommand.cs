@@ -56,6 +56,14 @@ internal static class FineTuneCommand
         {
             Reports.WriteClassificationPlots(report, loaded.PlotFolder, $"finetune-{fraction:G4}");
         }
+        loaded.Record("finetune", report.Accuracy, new()
+        {
+            ["label_fraction"] = fraction, ["labelled_images"] = train.Count, ["epochs"] = options.Epochs,
+            ["batch"] = options.BatchSize, ["lr_backbone"] = Reports.Shortest(options.BackboneLearningRate),
+            ["lr_classifier"] = Reports.Shortest(options.ClassifierLearningRate),
+            ["weight_decay"] = Reports.Shortest(options.WeightDecay),
+            ["step_decay"] = options.StepDecay ? 1 : 0, ["seed"] = source.Seed,
+        });
         if (save != null)
         {
             var info = new CheckpointInfo

@@ -32,6 +32,8 @@ internal static class KnnCommand
         Console.WriteLine($"k-NN (k={k}, cosine, {queries.Count} queries, {gallery.Count} gallery): " +
             $"top-1 {100 * r.Accuracy:F2}% | precision@{k} {100 * r.PrecisionAtK:F2}% | mAP@{k} " +
             $"{100 * r.MeanAveragePrecisionAtK:F2}%");
+        loaded.Record("knn", r.Accuracy, new() { ["k"] = k },
+            new() { ["precision_at_k"] = r.PrecisionAtK, ["map_at_k"] = r.MeanAveragePrecisionAtK });
         if (show > 0 && loaded.PlotFolder != null)
         {
             string path = Path.Combine(loaded.PlotFolder, "knn-neighbours.png");

@@ -4,6 +4,7 @@ using RelReason.Data.Augmentation;
 using RelReason.Nn;
 using RelReason.Training;
 using RelReason.Training.Checkpoints;
+using RelReason.Training.Reporting;
 
 namespace RelReason.Cli.Commands;
 
@@ -16,12 +17,16 @@ internal sealed record EvalSummary(double Pretrained, double RandomInit);
 /// </summary>
 internal static class LinearEvalCommand
 {
+    // The reference protocol's classifier settings (METHOD.md 4.1), also the command's defaults.
+    private const int Batch = 128;
+    private const float LearningRate = 1e-3f;
+
     internal static int Run(ArgReader args)
     {
         var source = BackboneSource.Read(args);
         int epochs = args.Int("epochs", 100, "classifier epochs", 1);
-        int batch = args.Int("batch", 128, "classifier batch size", 1);
-        double lr = args.Double("lr", 1e-3, "classifier Adam learning rate", 0);
+        int batch = args.Int("batch", Batch, "classifier batch size", 1);
+        float lr = args.Float("lr", LearningRate, "classifier Adam learning rate", 0);
         bool json = args.Flag("json", "print one JSON object as the last line");
         if (args.HelpRequested)
         {
@@ -36,7 +41,7 @@ internal static class LinearEvalCommand
         Console.WriteLine($"backbone: {loaded.Description}");
         var (train, test) = loaded.Features(source.Threads);
         Console.WriteLine($"features: {train.Count} train, {test.Count} test, {train.Dimension} dimensions");
-        var report = LinearProbe.Run(backend, train, test, epochs, batch, (float)lr, source.Seed,
+        var report = LinearProbe.Run(backend, train, test, epochs, batch, lr, source.Seed,
             (e, loss, acc) =>
             {
                 if (e % 10 == 0 || e == epochs)
@@ -50,6 +55,10 @@ internal static class LinearEvalCommand
         {
             Reports.WriteClassificationPlots(report, plots, "linear-eval");
         }
+        loaded.Record("linear-eval", report.Accuracy, new()
+        {
+            ["epochs"] = epochs, ["batch"] = batch, ["lr"] = Reports.Shortest(lr), ["seed"] = source.Seed,
+        });
         if (json)
         {
             Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(Reports.ToJson(report, loaded.Description),
@@ -60,22 +69,42 @@ internal static class LinearEvalCommand
 
     /// <summary>Linear evaluation of a pretraining run's backbone and of the same architecture at random
     /// init.</summary>
-    internal static EvalSummary CompareWithRandomInit(Pretrainer run, IBackend backend, int epochs, Action<string> log)
+    internal static EvalSummary CompareWithRandomInit(PretrainRun training, LabelledSplits splits, IBackend backend,
+        int epochs, Action<string> log)
     {
+        var run = training.Trainer;
         var o = run.Options;
-        var open = new DatasetOpenOptions { Path = o.DataPath };
-        var train = o.Split == "train" ? run.Dataset : DatasetCatalog.Open(o.Dataset, "train", open);
-        var test = DatasetCatalog.Open(o.Dataset, "test", open);
+        var (train, test) = (splits.Train, splits.Test);
         double Accuracy(Backbone b)
         {
             var f = FeatureExtractor.Extract(b, train, run.Augment, o.Threads);
             var g = FeatureExtractor.Extract(b, test, run.Augment, o.Threads);
-            return LinearProbe.Run(backend, f, g, epochs, seed: o.Seed).Accuracy;
+            return LinearProbe.Run(backend, f, g, epochs, Batch, LearningRate, o.Seed).Accuracy;
         }
         double pretrained = Accuracy(run.Backbone);
         double random = Accuracy(BackboneFactory.Create(o.Backbone, backend, run.Backbone.InChannels, (ulong)o.Seed));
         log($"linear eval ({epochs} epochs, {test.Name}): pretrained {100 * pretrained:F2}% | " +
             $"random init {100 * random:F2}% | gain {100 * (pretrained - random):+0.00;-0.00} points");
+        var settings = new Dictionary<string, double>
+        {
+            ["epochs"] = epochs, ["batch"] = Batch, ["lr"] = Reports.Shortest(LearningRate), ["seed"] = o.Seed,
+        };
+        var checkpoint = training.LastCheckpoint;
+        foreach (var (accuracy, randomInit) in new[] { (pretrained, false), (random, true) })
+        {
+            EvaluationLog.Append(training.Folder.Path, new EvaluationRecord
+            {
+                Kind = "linear-eval",
+                Checkpoint = randomInit || checkpoint == null ? "" : checkpoint.Path,
+                Step = randomInit ? 0 : run.Step,
+                RandomInit = randomInit,
+                Dataset = o.Dataset,
+                TrainSplit = train.Name,
+                TestSplit = test.Name,
+                Accuracy = accuracy,
+                Settings = settings,
+            });
+        }
         return new EvalSummary(pretrained, random);
     }
 }

@@ -43,6 +43,8 @@ internal static class PretrainCommand
             Aggregation = ParseAggregation(args.String("aggregation", "cat", "pair aggregation: cat, sum, mean, max")),
             Seed = args.Int("seed", d.Seed, "seed of weights, order and augmentation"),
             Size = args.Int("size", 0, "view side in pixels (0: the dataset's crop side)", 0),
+            ImageSize = args.Int("image-size", 0,
+                "folder, tiny-imagenet: resize every image to this side when loading (0: keep)", 0),
             DropLast = args.Flag("drop-last", "drop the last, smaller batch of each epoch"),
             CropScaleMin = args.Float("crop-min", d.CropScaleMin,
                 "smallest random crop as a fraction of the image area", 0),
@@ -99,6 +101,7 @@ internal static class PretrainCommand
                 Aggregation = args.Given("aggregation") ? options.Aggregation : stored.Aggregation,
                 Seed = args.Given("seed") ? options.Seed : stored.Seed,
                 Size = args.Given("size") ? options.Size : stored.Size,
+                ImageSize = args.Given("image-size") ? options.ImageSize : stored.ImageSize,
                 DropLast = args.Given("drop-last") ? options.DropLast : stored.DropLast,
                 CropScaleMin = args.Given("crop-min") ? options.CropScaleMin : stored.CropScaleMin,
                 ColorStrength = args.Given("color-strength") ? options.ColorStrength : stored.ColorStrength,
@@ -141,6 +144,7 @@ internal static class PretrainCommand
             ? PretrainRun.Resume(options, PretrainRun.ReadResumePoint(resume).Checkpoint, backend, bar.Writer)
             : PretrainRun.Start(options, backend, Path.Combine(runs, runName ?? DefaultName(options)), bar.Writer);
         training.Trainer.StepCompleted += bar.Show;
+        using var evalSplits = linearEval ? OpenEvaluationSplits(training, isNew: resume == null) : null;
         PrintConfig(training, backend);
         using var stop = new CancellationTokenSource();
         // Ctrl-C (SIGINT) and SIGTERM (kill, a scheduler's preemption) both finish the step in progress, write a
@@ -207,7 +211,8 @@ internal static class PretrainCommand
         EvalSummary? eval = null;
         if (linearEval)
         {
-            eval = LinearEvalCommand.CompareWithRandomInit(training.Trainer, backend, evalEpochs, training.Folder.Log);
+            eval = LinearEvalCommand.CompareWithRandomInit(training, evalSplits!, backend, evalEpochs,
+                training.Folder.Log);
         }
         if (json)
         {
@@ -232,6 +237,27 @@ internal static class PretrainCommand
         return training.LastReport is { } r
             ? (r.Loss, r.PairAccuracy, knn)
             : (Last("loss"), Last("pair_accuracy"), knn);
+    }
+
+    /// <summary>
+    /// The splits --linear-eval scores at the end, opened before the first step: a dataset without them is refused
+    /// now, and a new run folder that would hold nothing is removed.
+    /// </summary>
+    private static LabelledSplits OpenEvaluationSplits(PretrainRun training, bool isNew)
+    {
+        try
+        {
+            return LabelledSplits.Open(training.Trainer.Options, "--linear-eval", training.Trainer.Dataset,
+                Console.Error.WriteLine);
+        }
+        catch (ArgumentException)
+        {
+            if (isNew)
+            {
+                training.Folder.Discard();
+            }
+            throw;
+        }
     }
 
     private static string DefaultName(PretrainOptions o) =>

@@ -21,78 +21,42 @@ public sealed class KnnMonitor : IDisposable
     /// <summary>Neighbours per query, as in the knn command's default.</summary>
     public const int Neighbours = 20;
 
-    private readonly IImageDataset _gallery;
-    private readonly IImageDataset _queries;
+    private readonly LabelledSplits _splits;
     private readonly AugmentOptions _normalisation;
 
-    private KnnMonitor(IImageDataset gallery, IImageDataset queries, AugmentOptions normalisation)
+    private KnnMonitor(LabelledSplits splits, AugmentOptions normalisation)
     {
-        _gallery = gallery;
-        _queries = queries;
+        _splits = splits;
         _normalisation = normalisation;
     }
 
     /// <summary>The split names used: gallery and queries.</summary>
-    public (string Gallery, string Queries) Splits => (_gallery.Name, _queries.Name);
+    public (string Gallery, string Queries) Splits => (_splits.Train.Name, _splits.Test.Name);
 
     /// <summary>
-    /// Opens the labelled splits of <paramref name="options"/>' dataset. Views are <paramref name="side"/> pixels,
-    /// normalised as in pretraining.
+    /// Opens the labelled splits of <paramref name="options"/>' dataset (reusing <paramref name="pretrainingSplit"/>
+    /// when it is the train split). Views are <paramref name="side"/> pixels, normalised as in pretraining.
     /// </summary>
     /// <exception cref="ArgumentException">The dataset has no labelled train split or no labelled split to query
     /// with; the message names the dataset and the option.</exception>
-    public static KnnMonitor Open(PretrainOptions options, int side, Action<string>? warn = null)
+    public static KnnMonitor Open(PretrainOptions options, int side, IImageDataset? pretrainingSplit = null,
+        Action<string>? warn = null)
     {
-        var spec = DatasetCatalog.Describe(options.Dataset);
-        var open = new DatasetOpenOptions { Path = options.DataPath, Warn = warn };
-        string querySplit = DatasetCatalog.EvaluationSplit(spec.Name);
-        IImageDataset? gallery = null, queries = null;
-        try
-        {
-            try
-            {
-                gallery = DatasetCatalog.Open(options.Dataset, "train", open);
-                queries = DatasetCatalog.Open(options.Dataset, querySplit, open);
-            }
-            catch (Exception e) when (e is IOException or ArgumentException)
-            {
-                throw new ArgumentException(
-                    $"--knn-every needs the labelled train and {querySplit} splits of {options.Dataset}: {e.Message}",
-                    e);
-            }
-            foreach (var split in new[] { gallery, queries })
-            {
-                if (!split.HasLabels)
-                {
-                    throw new ArgumentException(
-                        $"--knn-every: {split.Name} has no labels, so k-NN accuracy cannot be measured on it");
-                }
-            }
-            var (mean, std) = DatasetCatalog.Normalization(options.Dataset, gallery.Channels);
-            return new KnnMonitor(gallery, queries, new AugmentOptions { Side = side, Mean = mean, Std = std });
-        }
-        catch
-        {
-            (gallery as IDisposable)?.Dispose();
-            (queries as IDisposable)?.Dispose();
-            throw;
-        }
+        var splits = LabelledSplits.Open(options, "--knn-every", pretrainingSplit, warn);
+        var (mean, std) = DatasetCatalog.Normalization(options.Dataset, splits.Train.Channels);
+        return new KnnMonitor(splits, new AugmentOptions { Side = side, Mean = mean, Std = std });
     }
 
     /// <summary>Scores <paramref name="backbone"/> as it is now; its train/eval mode is restored afterwards.</summary>
     public KnnReading Measure(Backbone backbone, int threads)
     {
         var clock = Stopwatch.StartNew();
-        var gallery = FeatureExtractor.Extract(backbone, _gallery, _normalisation, threads);
-        var queries = FeatureExtractor.Extract(backbone, _queries, _normalisation, threads);
+        var gallery = FeatureExtractor.Extract(backbone, _splits.Train, _normalisation, threads);
+        var queries = FeatureExtractor.Extract(backbone, _splits.Test, _normalisation, threads);
         int k = Math.Min(Neighbours, gallery.Count);
         var report = NearestNeighbours.Evaluate(backbone.Backend, gallery, queries, k);
         return new KnnReading(report.Accuracy, k, queries.Count, gallery.Count, clock.Elapsed.TotalSeconds);
     }
 
-    public void Dispose()
-    {
-        (_gallery as IDisposable)?.Dispose();
-        (_queries as IDisposable)?.Dispose();
-    }
+    public void Dispose() => _splits.Dispose();
 }

@@ -42,6 +42,12 @@ public sealed record PretrainOptions
     /// <summary>Drop the last, smaller batch of each epoch (the reference keeps it).</summary>
     public bool DropLast { get; set; }
 
+    /// <summary>
+    /// Image folders and tiny-ImageNet: every image is resized to this side when loaded (needed when a folder's
+    /// images differ in size); 0 keeps the stored size.
+    /// </summary>
+    public int ImageSize { get; set; }
+
     /// <summary>Input side of the views; 0 takes the dataset's crop side.</summary>
     public int Size { get; set; }
 
@@ -71,6 +77,14 @@ public sealed record PretrainOptions
     /// <summary>Compute threads on the CPU (and loader threads).</summary>
     public int Threads { get; set; } = Environment.ProcessorCount;
 
+    /// <summary>How the run's dataset is opened: its folder, and the resize of <see cref="ImageSize"/>.</summary>
+    public Data.DatasetOpenOptions OpenOptions(Action<string>? warn = null) => new()
+    {
+        Path = DataPath,
+        Warn = warn,
+        Images = ImageSize > 0 ? new Data.Readers.ImageFolderOptions { Size = ImageSize, Warn = warn } : null,
+    };
+
     /// <summary>Throws with the option name when a value cannot work.</summary>
     public void Validate()
     {
@@ -83,6 +97,9 @@ public sealed record PretrainOptions
         Require(ColorStrength >= 0 && ColorStrength <= 2.5f,
             $"--color-strength must be in [0, 2.5] (a hue shift of at most half a turn), got {ColorStrength}");
         Require(LogEvery >= 1, $"--log-every must be >= 1, got {LogEvery}");
+        Require(ImageSize >= 0, $"--image-size must be >= 0, got {ImageSize}");
+        Require(ImageSize == 0 || Dataset is "folder" or "tiny-imagenet",
+            $"--image-size applies to image files (folder, tiny-imagenet), not to {Dataset}");
         Require(KnnEvery >= 0, $"--knn-every must be >= 0, got {KnnEvery}");
         Require(CheckpointEvery >= 0, $"--checkpoint-every must be >= 0, got {CheckpointEvery}");
         Require(Threads >= 1, $"--threads must be >= 1, got {Threads}");

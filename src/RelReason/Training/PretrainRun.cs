@@ -26,7 +26,9 @@ public sealed class PretrainRun : IPretrainSink, IDisposable
         Folder = folder;
         _onReport = onReport;
         // Opened before the first step, so that a dataset without labelled splits is refused up front.
-        _knn = trainer.Options.KnnEvery > 0 ? KnnMonitor.Open(trainer.Options, trainer.Augment.Side, folder.Log) : null;
+        _knn = trainer.Options.KnnEvery > 0
+            ? KnnMonitor.Open(trainer.Options, trainer.Augment.Side, trainer.Dataset, folder.Log)
+            : null;
     }
 
     /// <summary>What the k-NN monitor measures and when, for the configuration table; null when it is off.</summary>
@@ -143,6 +145,7 @@ public sealed class PretrainRun : IPretrainSink, IDisposable
         Same("K", stored.K, requested.K);
         Same("M", stored.M, requested.M);
         Same("size", stored.Size, requested.Size);
+        Same("image-size", stored.ImageSize, requested.ImageSize);
         Same("aggregation", stored.Aggregation, requested.Aggregation);
         Same("loss", stored.Loss, requested.Loss);
         Same("seed", stored.Seed, requested.Seed);

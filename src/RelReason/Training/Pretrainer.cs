@@ -74,8 +74,7 @@ public sealed class Pretrainer : IDisposable
         Options = options;
         Backend = backend;
         AugmentsOnBackend = augmentOnBackend;
-        var open = new DatasetOpenOptions { Path = options.DataPath, Warn = log };
-        _dataset = DatasetCatalog.Open(options.Dataset, options.Split, open);
+        _dataset = DatasetCatalog.Open(options.Dataset, options.Split, options.OpenOptions(log));
         var spec = DatasetCatalog.Describe(options.Dataset);
         int side = options.Size > 0 ? options.Size : spec.CropSide > 0 ? spec.CropSide : _dataset.Height;
         var (mean, std) = DatasetCatalog.Normalization(options.Dataset, _dataset.Channels);

@@ -3,6 +3,7 @@ using RelReason.Backends.Cpu;
 using RelReason.Nn;
 using RelReason.Training;
 using RelReason.Training.Checkpoints;
+using RelReason.Training.Reporting;
 
 namespace RelReason.Tests.Cli;
 
@@ -86,6 +87,18 @@ public class EvaluationCliTests : CliTestBase
             Is.EqualTo(JsonValueKind.Null), "no test image of the class: null, not NaN");
         Assert.That(PngSize(Path.Combine(plots, "linear-eval-confusion.png")).Width, Is.GreaterThan(100));
         Assert.That(System.IO.File.Exists(Path.Combine(plots, "linear-eval-accuracy.png")), Is.False, "one epoch");
+
+        // The result is recorded beside the figures, with how it was obtained.
+        var record = EvaluationLog.Read(plots).Single();
+        Assert.That((record.Kind, record.Checkpoint, record.RandomInit, record.Dataset, record.TestSplit),
+            Is.EqualTo(("linear-eval", TinyCheckpoint, false, "default", "default/test")));
+        Assert.That(record.Step, Is.EqualTo(Checkpoint.ReadInfo(TinyCheckpoint).Step));
+        Assert.That(record.Accuracy, Is.EqualTo(json.GetProperty("accuracy").GetDouble()));
+        Assert.That(record.Settings, Is.EquivalentTo(new Dictionary<string, double>
+        {
+            ["epochs"] = 1, ["batch"] = 16, ["lr"] = 0.01, ["seed"] = 3,
+        }));
+        Assert.That(run.Out, Does.Contain($"recorded in {Path.Combine(plots, EvaluationLog.FileName)}"));
     }
 
     [Test]
@@ -99,6 +112,7 @@ public class EvaluationCliTests : CliTestBase
         Assert.That(Confusion(json).Select(r => r.Sum()),
             Is.EqualTo(Enumerable.Range(0, 10).Select(c => Tiny.TrainLabels.Count(l => l == c))));
         Assert.That(run.Out, Does.Not.Contain("wrote"), "no run folder and no --plots: no figures");
+        Assert.That(run.Out, Does.Not.Contain("recorded in"), "and no record");
     }
 
     [TestCase("linear-eval")]
@@ -187,6 +201,10 @@ public class EvaluationCliTests : CliTestBase
         Assert.That(accuracy * 18, Is.EqualTo(Math.Round(accuracy * 18)).Within(1e-9), "a count of 18 queries");
         Assert.That(precision * 18 * 3, Is.EqualTo(Math.Round(precision * 18 * 3)).Within(1e-6), "of 54 neighbours");
         Assert.That(map, Is.InRange(0.0, 1.0));
+        var record = EvaluationLog.Read(plots).Single();
+        Assert.That((record.Kind, record.Accuracy, record.Settings["k"]), Is.EqualTo(("knn", accuracy, 3.0)));
+        Assert.That(record.Scores["precision_at_k"], Is.EqualTo(precision));
+        Assert.That(record.Scores["map_at_k"], Is.EqualTo(map));
         var two = PngSize(Path.Combine(plots, "knn-neighbours.png"));
 
         CliRunner.Expect(0, ["knn", "--checkpoint", _tinyRun, "--k", "3", "--show", "4", "--plots", plots, .. Cpu]);
@@ -219,6 +237,11 @@ public class EvaluationCliTests : CliTestBase
         Assert.That(run.Out, Does.Contain($"labels: default/train (10% of labels), {expected} images"));
         AssertConsistent(run.LastJson(), TinyDataset.TestCount);
         Assert.That(PngSize(File("finetune-0.1-confusion.png")).Width, Is.GreaterThan(100));
+        var record = EvaluationLog.Read(Dir).Single();
+        Assert.That((record.Kind, record.Accuracy), Is.EqualTo(("finetune", run.LastJson().GetProperty("accuracy")
+            .GetDouble())));
+        Assert.That((record.Settings["label_fraction"], record.Settings["labelled_images"], record.Settings["batch"]),
+            Is.EqualTo((0.1, (double)expected, 4.0)));
 
         var info = Checkpoint.ReadInfo(saved);
         Assert.That((info.Backbone, info.Method, info.Head, info.Dataset),

@@ -97,8 +97,9 @@ public class PretrainCliTests : CliTestBase
             .Last(m => m.Values.ContainsKey("loss"))["loss"]));
     }
 
-    [Test]
-    public void KnnMonitorWithoutATestSplitIsRefusedBeforeTraining()
+    [TestCase("--knn-every", "1")]
+    [TestCase("--linear-eval", "true")]
+    public void EvaluationWithoutATestSplitIsRefusedBeforeTraining(string option, string value)
     {
         string data = File("train-only");
         Directory.CreateDirectory(data);
@@ -107,9 +108,10 @@ public class PretrainCliTests : CliTestBase
             System.IO.File.Copy(f, Path.Combine(data, Path.GetFileName(f)));
         }
         var run = CliRunner.Expect(1, Pretrain(Dir, "refused", "--data", "default", "--data-path", data,
-            "--knn-every", "1"));
+            option, value));
 
-        Assert.That(run.Error, Does.Contain("--knn-every needs the labelled train and test splits of default"));
+        Assert.That(run.Error, Does.Contain($"{option} needs the labelled train and test splits of default"));
+        Assert.That(run.Out, Does.Not.Contain("step "), "not one step was trained");
         Assert.That(Directory.Exists(File("refused")), Is.False, "no run folder is left behind");
     }
 

@@ -10,7 +10,7 @@ public class UsageTests
     private static readonly string[] Evaluation =
     [
         "checkpoint", "random-init", "backbone", "data", "data-path", "train-split", "test-split", "device",
-        "threads", "seed", "plots",
+        "threads", "seed", "plots", "image-size",
     ];
 
     private static IEnumerable<TestCaseData> Commands()
@@ -19,7 +19,7 @@ public class UsageTests
         {
             "data", "resume", "k", "m", "epochs", "data-path", "split", "backbone", "lr", "loss", "aggregation",
             "seed", "size", "drop-last", "log-every", "checkpoint-every", "device", "threads", "max-steps", "out",
-            "run", "linear-eval", "eval-epochs", "json", "crop-min", "color-strength", "knn-every",
+            "run", "linear-eval", "eval-epochs", "json", "crop-min", "color-strength", "knn-every", "image-size",
         }).SetName("pretrain");
         yield return new TestCaseData(new[] { "linear-eval" },
             Evaluation.Concat(["epochs", "batch", "lr", "json"]).ToArray()).SetName("linear-eval");
@@ -35,14 +35,17 @@ public class UsageTests
             "profile",
         }).SetName("bench");
         yield return new TestCaseData(new[] { "info" }, new[] { "json" }).SetName("info");
+        yield return new TestCaseData(new[] { "runs" }, new[] { "json" }).SetName("runs");
         yield return new TestCaseData(new[] { "selftest" }, new[] { "threads", "only", "list", "json" })
             .SetName("selftest");
         yield return new TestCaseData(new[] { "data", "fetch" }, new[] { "root", "url", "force" })
             .SetName("data fetch");
-        yield return new TestCaseData(new[] { "data", "info" }, new[] { "root", "path" }).SetName("data info");
+        yield return new TestCaseData(new[] { "data", "info" }, new[] { "root", "path", "image-size" })
+            .SetName("data info");
         yield return new TestCaseData(new[] { "data", "preview" }, new[]
         {
-            "root", "path", "split", "index", "views", "seed", "scale", "out", "crop-min", "color-strength",
+            "root", "path", "image-size", "split", "index", "views", "seed", "scale", "out", "crop-min",
+            "color-strength",
         }).SetName("data preview");
     }
 
@@ -67,7 +70,12 @@ public class UsageTests
     [TestCaseSource(nameof(Commands))]
     public void AStrayArgumentIsNamed(string[] command, string[] options)
     {
-        string[] args = command[0] == "data" ? [.. command, "default", "extra"] : [.. command, "extra"];
+        string[] args = command[0] switch
+        {
+            "data" => [.. command, "default", "extra"],
+            "runs" => [.. command, "folder", "extra"],
+            _ => [.. command, "extra"],
+        };
         var run = CliRunner.Expect(2, args);
         Assert.That(run.Error, Does.Contain("unexpected argument 'extra'"));
     }
@@ -87,6 +95,7 @@ public class UsageTests
     [TestCase("--lr", "fast", "--lr needs a finite number, got 'fast'")]
     [TestCase("--lr", "0", "--lr must be positive")]
     [TestCase("--lr", "-1e-3", "--lr must be positive")]
+    [TestCase("--image-size", "-1", "--image-size needs an integer >= 0, got '-1'")]
     [TestCase("--knn-every", "-1", "--knn-every needs an integer >= 0, got '-1'")]
     [TestCase("--crop-min", "0", "--crop-min must be in (0, 1], got 0")]
     [TestCase("--crop-min", "1.5", "--crop-min must be in (0, 1], got 1.5")]

@@ -36,6 +36,13 @@ internal static class Tolerances
     /// <summary>Loss fixtures at extreme logits: double-precision formulas rounded to float32.</summary>
     internal static readonly Tol LossElements = new(1e-7, 1e-6, "float32 rounding of a double computation");
 
+    /// <summary>
+    /// View resampling against torch's float64 antialiased bilinear: values in [0, 1], each a float32 weighted sum of
+    /// at most 2s + 2 by 2s + 2 bytes (s the downscale factor, 3 here) with weights rounded to float32. Observed:
+    /// 1.2e-7, one float32 ulp below 1.
+    /// </summary>
+    internal static readonly Tol Resample = new(5e-7, 0, "float32 weights and sums of a few dozen terms");
+
     /// <summary>Single ops on small inputs (batch norm, optimisers): float32 arithmetic, few terms.</summary>
     internal static readonly Tol SmallOps = new(1e-6, 1e-5, "a few float32 operations per element");
 

@@ -13,7 +13,7 @@ public class FixtureContentTests
         "conv4_c1_bce", "conv4_c1_focal", "conv4_c3_bce", "conv4_c3_focal", "resnet8_c3_focal", "resnet18_c3_bce",
     ];
 
-    private static readonly string[] AllFixtures = [.. StepFixtures, "losses", "batchnorm", "optimizers"];
+    private static readonly string[] AllFixtures = [.. StepFixtures, "losses", "batchnorm", "optimizers", "resample"];
 
     // Backbone parameter counts (buffers excluded): METHOD.md 2.1-2.3; Conv-4 with one input channel has
     // 8*2*9 = 144 fewer first-layer weights; ResNet-18 is torchvision's 11,689,512 minus the 513,000 of fc.

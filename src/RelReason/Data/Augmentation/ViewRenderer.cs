@@ -15,15 +15,19 @@ namespace RelReason.Data.Augmentation;
 /// <item>Grayscale: all three channels set to the luma.</item>
 /// <item>Normalise: (v - mean[c]) / std[c].</item>
 /// </list>
-/// Resampling: half-pixel centres (source = (d + 0.5) * crop / Side - 0.5, clamped at 0; the next tap clamps to
-/// the last row/column of the crop), four taps, no antialiasing. This is PyTorch's
-/// interpolate(mode="bilinear", align_corners=False, antialias=False) applied to the cropped region (checked
-/// against torch 1.13 on random crops, up- and downscaling: within 5e-7), and equals PIL's bilinear resize
-/// (which the reference ran) whenever the crop is upsampled, since PIL's triangle filter then has support 1
-/// (checked: within one uint8 level, PIL's own rounding). When downscaling PIL widens the filter (antialias) and
-/// this sampler does not. RandomResizedCrop never downsamples when Side is the image side (the crop is at most the
-/// image), which holds for every dataset of METHOD.md 3.1. PIL additionally rounds to uint8 after each step;
-/// here everything stays float.
+/// Resampling is separable, per axis. Where the crop is resized up (or kept), the axis takes two taps with
+/// half-pixel centres (source = (d + 0.5) * crop / Side - 0.5, clamped at 0; the next tap clamps to the last
+/// row/column of the crop): PyTorch's interpolate(mode="bilinear", align_corners=False, antialias=False) on the
+/// cropped region (checked against torch 1.13 on random crops: within 5e-7), and PIL's bilinear resize, which the
+/// reference ran (checked: within one uint8 level, PIL's own rounding). Where the crop is resized down by a factor
+/// s = crop / Side > 1, the axis widens the triangle filter to half-width s, as PIL does to avoid aliasing: output
+/// index d takes the crop samples j in [(int)(c - s + 0.5), (int)(c + s + 0.5)) with c = s * (d + 0.5), weighted
+/// max(0, 1 - |j + 0.5 - c| / s) and normalised by the sum of the weights (torch's interpolate with antialias=True
+/// computes the same filter). The sample is sum over row taps of w_row * (sum over column taps of w_col * byte),
+/// both sums in ascending tap order from 0, then / 255; with two taps per axis this is the same arithmetic, bit for
+/// bit, as the plain bilinear formula. RandomResizedCrop downscales only when Side is smaller than the crop, e.g.
+/// with --size below the image side, and the evaluation transform when images are larger than Side. PIL
+/// additionally rounds to uint8 after each step; here everything stays float.
 /// <para>
 /// Contrast needs the mean gray of the view as it is just before contrast. When contrast applies, a first pass
 /// computes each pixel up to that op, stores it (un-normalised) in the destination and adds its gray to a
@@ -34,7 +38,7 @@ namespace RelReason.Data.Augmentation;
 /// </remarks>
 public static class ViewRenderer
 {
-    // Above this side the per-column tables go on the heap instead of the stack (3 x 4 bytes x side).
+    // Tables with more entries than this go on the heap instead of the stack (4 bytes an entry).
     private const int StackTableLimit = 1024;
 
     /// <summary>Renders one view. <paramref name="destination"/> needs at least <c>c.ViewLength</c> floats.</summary>
@@ -45,14 +49,19 @@ public static class ViewRenderer
         int plane = side * side;
 
         // Column taps depend only on x, so they are computed once per view; a kernel recomputes them per pixel
-        // with the same function and gets the same values.
-        Span<int> col0 = side <= StackTableLimit ? stackalloc int[side] : new int[side];
-        Span<int> col1 = side <= StackTableLimit ? stackalloc int[side] : new int[side];
-        Span<float> colW = side <= StackTableLimit ? stackalloc float[side] : new float[side];
+        // with the same function and gets the same values. Layout: taps of column x at [x * colMax, + colCount[x]).
+        int colMax = MaxTaps(p.CropWidth, side), rowMax = MaxTaps(p.CropHeight, side);
+        bool small = side * colMax <= StackTableLimit;
+        Span<int> colCount = side <= StackTableLimit ? stackalloc int[side] : new int[side];
+        Span<int> colIndex = small ? stackalloc int[side * colMax] : new int[side * colMax];
+        Span<float> colWeight = small ? stackalloc float[side * colMax] : new float[side * colMax];
+        Span<int> rowIndex = rowMax <= StackTableLimit ? stackalloc int[rowMax] : new int[rowMax];
+        Span<float> rowWeight = rowMax <= StackTableLimit ? stackalloc float[rowMax] : new float[rowMax];
         for (int x = 0; x < side; x++)
         {
             int sourceX = p.Flip != 0 ? side - 1 - x : x;
-            Tap(p.CropLeft, p.CropWidth, side, sourceX, out col0[x], out col1[x], out colW[x]);
+            colCount[x] = AxisTaps(p.CropLeft, p.CropWidth, side, sourceX, colIndex.Slice(x * colMax, colMax),
+                colWeight.Slice(x * colMax, colMax));
         }
 
         // The ops this view applies, in order; contrast splits them into the two passes.
@@ -74,11 +83,13 @@ public static class ViewRenderer
         float total = 0f;
         for (int y = 0; y < side; y++)
         {
-            Tap(p.CropTop, p.CropHeight, side, y, out int row0, out int row1, out float rowW);
+            int rowCount = AxisTaps(p.CropTop, p.CropHeight, side, y, rowIndex, rowWeight);
+            var rows = new Taps(rowIndex[..rowCount], rowWeight[..rowCount]);
             float rowSum = 0f;
             for (int x = 0; x < side; x++)
             {
-                Sample(in c, image, row0, row1, rowW, col0[x], col1[x], colW[x], out float r, out float g, out float b);
+                var cols = new Taps(colIndex.Slice(x * colMax, colCount[x]), colWeight.Slice(x * colMax, colCount[x]));
+                Sample(in c, image, rows, cols, out float r, out float g, out float b);
                 ApplyOps(in p, firstOps, 0f, ref r, ref g, ref b);
                 if (contrastSlot < 0)
                 {
@@ -130,6 +141,48 @@ public static class ViewRenderer
         i1 = start + (i < length - 1 ? i + 1 : i);
     }
 
+    /// <summary>Most taps <see cref="AxisTaps"/> gives along an axis whose crop is <paramref name="length"/> long.
+    /// </summary>
+    public static int MaxTaps(int length, int side) => length <= side ? 2 : (int)(2f * length / side) + 3;
+
+    /// <summary>
+    /// The taps of output index <paramref name="d"/> along an axis whose crop covers [start, start + length) and is
+    /// resized to <paramref name="side"/> samples: absolute source indices and weights, in summation order (see the
+    /// class remarks). Returns the count; the spans need <see cref="MaxTaps"/> entries.
+    /// </summary>
+    public static int AxisTaps(int start, int length, int side, int d, Span<int> index, Span<float> weight)
+    {
+        if (length <= side)
+        {
+            Tap(start, length, side, d, out index[0], out index[1], out float w1);
+            weight[0] = 1f - w1;
+            weight[1] = w1;
+            return 2;
+        }
+        float scale = (float)length / side;
+        float center = scale * (d + 0.5f);
+        int lo = Math.Max((int)(center - scale + 0.5f), 0);
+        int hi = Math.Min((int)(center + scale + 0.5f), length);
+        float sum = 0f;
+        for (int j = lo; j < hi; j++)
+        {
+            sum += Triangle(j, center, scale);
+        }
+        for (int j = lo; j < hi; j++)
+        {
+            index[j - lo] = start + j;
+            weight[j - lo] = Triangle(j, center, scale) / sum;
+        }
+        return hi - lo;
+    }
+
+    // The widened triangle filter at crop sample j: positive within half-width `scale` of the centre.
+    private static float Triangle(int j, float center, float scale)
+    {
+        float w = 1f - MathF.Abs((j + 0.5f - center) / scale);
+        return w > 0f ? w : 0f;
+    }
+
     /// <summary>
     /// Position (0..3) of contrast in the view's order when it applies, else 4: the ops before it run in the
     /// first pass, it and the ops after it in the second.
@@ -150,24 +203,24 @@ public static class ViewRenderer
         return 4;
     }
 
+    // The source indices and weights of one axis for one output pixel.
+    private readonly ref struct Taps(ReadOnlySpan<int> index, ReadOnlySpan<float> weight)
+    {
+        public readonly ReadOnlySpan<int> Index = index;
+        public readonly ReadOnlySpan<float> Weight = weight;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Sample(
-        in AugmentConstants c, ReadOnlySpan<byte> image, int row0, int row1, float rowW,
-        int col0, int col1, float colW, out float r, out float g, out float b)
+    private static void Sample(in AugmentConstants c, ReadOnlySpan<byte> image, in Taps rows, in Taps cols,
+        out float r, out float g, out float b)
     {
         int channels = c.Channels;
         int stride = c.Width * channels;
-        int a = row0 * stride + col0 * channels;
-        int bIdx = row0 * stride + col1 * channels;
-        int cIdx = row1 * stride + col0 * channels;
-        int dIdx = row1 * stride + col1 * channels;
-        float wy0 = 1f - rowW;
-        float wx0 = 1f - colW;
-        r = Blend(image, a, bIdx, cIdx, dIdx, wx0, colW, wy0, rowW);
+        r = Blend(image, stride, channels, 0, in rows, in cols);
         if (channels == 3)
         {
-            g = Blend(image, a + 1, bIdx + 1, cIdx + 1, dIdx + 1, wx0, colW, wy0, rowW);
-            b = Blend(image, a + 2, bIdx + 2, cIdx + 2, dIdx + 2, wx0, colW, wy0, rowW);
+            g = Blend(image, stride, channels, 1, in rows, in cols);
+            b = Blend(image, stride, channels, 2, in rows, in cols);
         }
         else
         {
@@ -176,15 +229,24 @@ public static class ViewRenderer
         }
     }
 
-    // wy0 (wx0 v00 + wx1 v01) + wy1 (wx0 v10 + wx1 v11), on byte values, then / 255 as ToTensor does.
-    // With weights exactly 1 and 0 (an unscaled crop) this returns the byte / 255 exactly.
+    // sum_t wrow[t] * (sum_u wcol[u] * byte), both sums from 0 in tap order, then / 255 as ToTensor does. With
+    // weights exactly 1 and 0 (an unscaled crop) this returns the byte / 255 exactly.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Blend(
-        ReadOnlySpan<byte> image, int i00, int i01, int i10, int i11, float wx0, float wx1, float wy0, float wy1)
+    private static float Blend(ReadOnlySpan<byte> image, int stride, int channels, int channel, in Taps rows,
+        in Taps cols)
     {
-        float top = wx0 * image[i00] + wx1 * image[i01];
-        float bottom = wx0 * image[i10] + wx1 * image[i11];
-        return (wy0 * top + wy1 * bottom) / 255f;
+        float total = 0f;
+        for (int t = 0; t < rows.Index.Length; t++)
+        {
+            int row = rows.Index[t] * stride + channel;
+            float line = 0f;
+            for (int u = 0; u < cols.Index.Length; u++)
+            {
+                line += cols.Weight[u] * image[row + cols.Index[u] * channels];
+            }
+            total += rows.Weight[t] * line;
+        }
+        return total / 255f;
     }
 
     // Applies the ops (op numbers, already filtered to those this view uses) in order.

@@ -75,7 +75,7 @@ public static class ImageDecoding
     internal static DatasetFormatException WrongSize(string path, int w, int h, int expectedW, int expectedH,
         string? firstPath = null) =>
         new(path, -1, $"image is {w}x{h} (width x height); expected {expectedW}x{expectedH} like the first image" +
-            (firstPath is null ? "" : $" ({firstPath})") + ". Give a size to resize every image, or remove this one");
+            (firstPath is null ? "" : $" ({firstPath})") + ". Give a size to resize every image to (--image-size N), or remove this one");
 
     private static void Fit<TPixel>(Image<TPixel> img, int? size)
         where TPixel : unmanaged, IPixel<TPixel>

@@ -89,7 +89,7 @@ public static class MetricsLog
     }
 
     /// <summary>Non-blank lines that end in a newline, with 1-based line numbers (CR of CRLF excluded).</summary>
-    private static IEnumerable<(int Number, int Start, int Length)> CompleteLines(byte[] bytes)
+    internal static IEnumerable<(int Number, int Start, int Length)> CompleteLines(byte[] bytes)
     {
         int start = 0;
         for (int number = 1; start < bytes.Length; number++)

@@ -104,9 +104,10 @@ public class ViewRendererTests
     }
 
     [Test]
-    public void BilinearDownscaleAndCropOffsetUseTheCropBoxOnly()
+    public void DownscaleWidensTheFilterAndUsesTheCropBoxOnly()
     {
-        // 4 x 4 ramp v = 5 (10 y + x); the crop rows 1..3, columns 0..3 resized to 2 x 2.
+        // 4 x 4 ramp v = 5 (10 y + x); the crop rows 1..3, columns 0..3 resized to 2 x 2. The ramp is linear, so
+        // each output is 5 (10 * weighted row + weighted column).
         var image = new byte[16];
         for (int y = 0; y < 4; y++)
         {
@@ -118,13 +119,82 @@ public class ViewRendererTests
         ViewParams p = ViewParams.Identity(4, 4);
         p.CropTop = 1;
         p.CropHeight = 3;
-        // Columns: scale 2, output 0 samples 0.5 and output 1 samples 2.5 (midway between two pixels).
-        // Rows: scale 1.5, output 0 samples 0.25 and output 1 samples 1.75 within the crop, i.e. rows 1.25, 2.75.
+        // Columns: scale 2; output 0 is centred at 1 and takes columns 0, 1, 2 with triangle weights 0.75, 0.75,
+        // 0.25 (normalised: 3/7, 3/7, 1/7), mean column 5/7; output 1 takes columns 1, 2, 3 (1/7, 3/7, 3/7): 16/7.
+        // Rows: scale 1.5; output 0 is centred at 0.75 and takes crop rows 0, 1 with 5/6 and 1/2 (0.625, 0.375):
+        // image row 1.375; output 1 takes crop rows 1, 2 (0.375, 0.625): image row 2.625.
         float[] output = Render(in p, Plain1 with { Side = 2 }, 4, 4, 1, image);
-        float[] expected = [5 * (12.5f + 0.5f), 5 * (12.5f + 2.5f), 5 * (27.5f + 0.5f), 5 * (27.5f + 2.5f)];
+        float[] expected =
+        [
+            5 * (13.75f + 5f / 7), 5 * (13.75f + 16f / 7), 5 * (26.25f + 5f / 7), 5 * (26.25f + 16f / 7),
+        ];
         for (int i = 0; i < 4; i++)
         {
             Assert.That(output[i], Is.EqualTo(expected[i] / 255f).Within(1e-6f), $"pixel {i}");
+        }
+    }
+
+    [Test]
+    public void DownscalingByTwoAveragesAwayAPixelCheckerboard()
+    {
+        // Plain bilinear sampling at half resolution lands between pixels of a 1-pixel checkerboard and shows a
+        // pattern (aliasing); the widened filter returns the mean gray everywhere inside the image.
+        const int n = 16;
+        var image = new byte[n * n];
+        for (int i = 0; i < image.Length; i++)
+        {
+            image[i] = (byte)(((i / n) + (i % n)) % 2 == 0 ? 255 : 0);
+        }
+        float[] output = Render(ViewParams.Identity(n, n), Plain1 with { Side = n / 2 }, n, n, 1, image);
+        for (int y = 1; y < n / 2 - 1; y++)
+        {
+            for (int x = 1; x < n / 2 - 1; x++)
+            {
+                Assert.That(output[y * (n / 2) + x], Is.EqualTo(0.5f).Within(1e-6f), $"pixel ({x}, {y})");
+            }
+        }
+    }
+
+    [Test]
+    public void ResamplingIsTorchsAntialiasedBilinear()
+    {
+        // tests/reference/small_fixtures.py: crops resized up, down and one axis each way.
+        var fx = RelReason.Tests.Reference.Fixture.LoadNamed("resample");
+        var tol = RelReason.Tests.Engine.Tolerances.Resample;
+        int cases = int.Parse(fx.Metadata["cases"], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(cases, Is.GreaterThanOrEqualTo(5));
+        for (int i = 0; i < cases; i++)
+        {
+            int[] box = fx[$"case{i}/box"].Data.Select(v => (int)v).ToArray();
+            var (h, w, channels, side) = (box[0], box[1], box[2], box[7]);
+            byte[] image = fx[$"case{i}/image"].Data.Select(v => (byte)v).ToArray();
+            ViewParams p = ViewParams.Identity(h, w);
+            (p.CropTop, p.CropLeft, p.CropHeight, p.CropWidth) = (box[3], box[4], box[5], box[6]);
+            var options = (channels == 3 ? Plain3 : Plain1) with { Side = side };
+            float[] output = Render(in p, options, h, w, channels, image);
+            float[] expected = fx[$"case{i}/expected"].Data;
+            Assert.That(output, Has.Length.EqualTo(expected.Length));
+            double worst = output.Zip(expected, (a, r) => Math.Abs(a - r)).Max();
+            Assert.That(worst, Is.LessThanOrEqualTo(tol.Abs), $"case {i} ({string.Join(",", box)}): {tol.Why}");
+        }
+    }
+
+    [TestCase(4, 2)]
+    [TestCase(96, 32)]
+    [TestCase(97, 13)]
+    [TestCase(500, 64)]
+    public void DownscaleTapsAreNormalisedAndStayInTheCrop(int length, int side)
+    {
+        var index = new int[ViewRenderer.MaxTaps(length, side)];
+        var weight = new float[index.Length];
+        for (int d = 0; d < side; d++)
+        {
+            int count = ViewRenderer.AxisTaps(7, length, side, d, index, weight);
+            Assert.That(count, Is.GreaterThan(2).And.LessThanOrEqualTo(index.Length));
+            Assert.That(weight.Take(count).Sum(), Is.EqualTo(1f).Within(1e-5f));
+            Assert.That(weight.Take(count), Has.All.GreaterThanOrEqualTo(0f));
+            Assert.That(index.Take(count), Has.All.InRange(7, 7 + length - 1));
+            Assert.That(index.Take(count), Is.Ordered.Ascending);
         }
     }
 
