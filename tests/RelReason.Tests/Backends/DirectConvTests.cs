@@ -118,12 +118,33 @@ public class DirectConvTests
         Assert.That(b.Dx, Is.EqualTo(a.Dx));
     }
 
+    [TestCase(4, 4)]
+    [TestCase(2, 2)]
+    [TestCase(7, 7)]
+    public void NarrowMapsStayOnIm2Col(int h, int w)
+    {
+        // Maps narrower than a vector run faster through im2col, so the default backend must give im2col's bits.
+        var g = new ConvGeometry(3, 16, h, w, 16, 3, 3, 1, 1);
+        var x = Random(31, 3 * 16 * h * w);
+        var wt = Random(32, 16 * 16 * 9);
+        var dy = Random(33, 3 * 16 * h * w);
+        using var cpu = new CpuBackend(2);
+        var routed = Run(cpu, true, g, x, wt, dy, new float[x.Length], new float[wt.Length], 0f, everywhere: false);
+        var im2col = Run(cpu, false, g, x, wt, dy, new float[x.Length], new float[wt.Length], 0f);
+        var direct = Run(cpu, true, g, x, wt, dy, new float[x.Length], new float[wt.Length], 0f);
+        Assert.That(routed.Y, Is.EqualTo(im2col.Y));
+        Assert.That(routed.Dx, Is.EqualTo(im2col.Dx));
+        Assert.That(routed.Dw, Is.EqualTo(im2col.Dw));
+        Assert.That(direct.Y, Is.Not.EqualTo(im2col.Y), "the direct path sums in another order, so some bits differ");
+    }
+
     private readonly record struct Results(float[] Y, float[] Dx, float[] Dw);
 
     private static Results Run(CpuBackend cpu, bool direct, ConvGeometry g, float[] x, float[] w, float[] dy,
-        float[] dxOld, float[] dwOld, float beta)
+        float[] dxOld, float[] dwOld, float beta, bool everywhere = true)
     {
         cpu.DirectConvEnabled = direct;
+        cpu.DirectConvEverywhere = direct && everywhere;
         using var tx = From(cpu, x, g.N, g.InChannels, g.Height, g.Width);
         using var tw = From(cpu, w, g.OutChannels, g.InChannels, 3, 3);
         using var tdy = From(cpu, dy, g.N, g.OutChannels, g.Height, g.Width);

@@ -20,8 +20,13 @@ public sealed unsafe partial class CpuBackend
 
     private DirectConvMode _directConvMode = DirectConvModes.Best;
 
+    /// <summary>Sends every 3x3 / stride 1 / pad 1 shape through the direct path, including those where im2col is
+    /// faster (<see cref="DirectConv3x3.Faster"/>), so tests can check the kernels on every shape.</summary>
+    internal bool DirectConvEverywhere { get; set; }
+
     private bool UsesDirectConv(ConvGeometry g) =>
-        DirectConvEnabled && DirectConv3x3.HardwareSupported && DirectConv3x3.Applies(g);
+        DirectConvEnabled && DirectConv3x3.HardwareSupported && DirectConv3x3.Applies(g) &&
+        (DirectConvEverywhere || DirectConv3x3.Faster(g, DirectConvMode));
 
     /// <summary>y = conv(x, w) for one 3x3 / s1 / p1 geometry.</summary>
     private void DirectConvForward(float* px, float* pw, float* py, ConvGeometry g)

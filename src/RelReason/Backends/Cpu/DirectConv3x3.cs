@@ -37,6 +37,16 @@ internal static unsafe partial class DirectConv3x3
     internal static bool Applies(ConvGeometry g) =>
         g.KernelH == 3 && g.KernelW == 3 && g.Stride == 1 && g.Pad == 1 && g.Height > 0 && g.Width > 0;
 
+    /// <summary>
+    /// Whether the direct path beats im2col + GEMM for this map width (measured, single thread, on the CIFAR and
+    /// ImageNet ResNet shapes): with 512-bit vectors from W = 8 up (8x8 stacked, wider maps in 16-lane rows);
+    /// with 256-bit vectors only when W is a multiple of 8. Narrower maps waste most vector lanes (a 4x4 map at
+    /// 256 channels runs at half the speed of im2col, 2x2 at a seventh) and non-multiples of 8 on 256-bit vectors
+    /// win or lose by shape (12x12 at 128 channels loses a third), so they stay on im2col.
+    /// </summary>
+    internal static bool Faster(ConvGeometry g, DirectConvMode mode) =>
+        mode == DirectConvMode.Avx512 ? g.Width >= 8 : g.Width % 8 == 0;
+
     /// <summary>Floats of a packed weight array for <paramref name="outChannels"/> x <paramref name="inChannels"/>.
     /// </summary>
     internal static long PackedLength(int outChannels, int inChannels) =>

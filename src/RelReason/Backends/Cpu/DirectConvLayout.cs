@@ -10,7 +10,8 @@ namespace RelReason.Backends.Cpu;
 /// <list type="bullet">
 /// <item>Rows (every map): per channel a plane [H + 2, Wp], Wp = W rounded up to whole vectors + 2, image at row 1,
 /// column 1 (RowStride = Wp, KwStride = 1). A vector is <see cref="Lanes"/> adjacent pixels of one row: 16 when
-/// the CPU has fast AVX-512 and W is a multiple of 16, else 8.</item>
+/// the CPU has fast AVX-512 and W > 8 (the last vector of a row may be partly past the edge: 75% of the lanes are
+/// used at W = 12 or 24, which still beats 8-lane vectors), else 8.</item>
 /// <item>Stacked (W = 8, H even, fast AVX-512): a 512-bit vector holds two output rows. Per channel three planes
 /// [H + 2, 8], plane kw holding the bordered rows shifted left by kw (RowStride = 8, KwStride = 8 (H + 2)), so
 /// rows r and r + 1 of a plane are 16 contiguous floats: an 8x8 map fills whole registers with 3x the input
@@ -31,7 +32,7 @@ internal readonly record struct DirectConvLayout(int Height, int Width, int Lane
         {
             return new DirectConvLayout(height, width, 16, 2, 8, 8L * (height + 2), 24L * (height + 2));
         }
-        int lanes = wide && width % 16 == 0 ? 16 : 8;
+        int lanes = wide && width > 8 ? 16 : 8;
         int wp = (width + lanes - 1) / lanes * lanes + 2;
         return new DirectConvLayout(height, width, lanes, 1, wp, 1, (long)(height + 2) * wp);
     }
