@@ -78,51 +78,29 @@ public sealed unsafe partial class CpuBackend
         // Images per kernel call: up to 4,096 pixels between horizontal sums, with the group's padded input at
         // most 1 MiB so it stays in L2 while the kernel sweeps it once per output channel triple.
         int group = Math.Max(1, Math.Min(4096 / (h * w), (int)((1 << 18) / padImage)));
-        int workers = _parallel.Workers(g.N);
-        var partials = new CpuStorage[workers];
-        try
+        SumOverImages(g.N, wLen, pdw, beta, (n0, n1, acc) =>
         {
-            _parallel.For(g.N, (n0, n1, wk) =>
+            new Span<float>(acc, checked((int)wLen)).Clear();
+            int chunk = (int)Math.Min(group, n1 - n0);
+            using var padded = Pool.Rent(padImage * chunk);
+            using var wide = Pool.Rent(widen ? wideImage * chunk : 1);
+            padded.Span.Clear();
+            wide.Span.Clear();
+            for (long b0 = n0; b0 < n1; b0 += group)
             {
-                var acc = partials[wk] = Pool.Rent(wLen);
-                acc.Span.Clear();
-                int chunk = (int)Math.Min(group, n1 - n0);
-                using var padded = Pool.Rent(padImage * chunk);
-                using var wide = Pool.Rent(widen ? wideImage * chunk : 1);
-                padded.Span.Clear();
-                wide.Span.Clear();
-                for (long b0 = n0; b0 < n1; b0 += group)
+                int nb = (int)Math.Min(group, n1 - b0);
+                for (int i = 0; i < nb; i++)
                 {
-                    int nb = (int)Math.Min(group, n1 - b0);
-                    for (int i = 0; i < nb; i++)
+                    layout.PadInto(px + (b0 + i) * inImage, cin, padded.Pointer + i * padImage);
+                    if (widen)
                     {
-                        layout.PadInto(px + (b0 + i) * inImage, cin, padded.Pointer + i * padImage);
-                        if (widen)
-                        {
-                            DirectConv3x3Filter.WidenInto(layout, pdy + (b0 + i) * outImage, cout,
-                                wide.Pointer + i * wideImage);
-                        }
+                        DirectConv3x3Filter.WidenInto(layout, pdy + (b0 + i) * outImage, cout,
+                            wide.Pointer + i * wideImage);
                     }
-                    float* dy = widen ? wide.Pointer : pdy + b0 * outImage;
-                    DirectConv3x3Filter.Accumulate(layout, mode, padded.Pointer, dy, nb, cin, cout, acc.Pointer);
                 }
-            });
-            for (long i = 0; i < wLen; i++)
-            {
-                float s = 0f;
-                for (int k = 0; k < workers; k++)
-                {
-                    s += partials[k].Pointer[i];
-                }
-                Store(ref pdw[i], s, beta);
+                float* dy = widen ? wide.Pointer : pdy + b0 * outImage;
+                DirectConv3x3Filter.Accumulate(layout, mode, padded.Pointer, dy, nb, cin, cout, acc);
             }
-        }
-        finally
-        {
-            foreach (var p in partials)
-            {
-                p?.Dispose();
-            }
-        }
+        });
     }
 }

@@ -70,8 +70,9 @@ internal static unsafe partial class DirectConv3x3
             {
                 for (int t = 0; t < 9; t++)
                 {
-                    float v = adjoint ? w[((long)i * inChannels + o) * 9 + 8 - t] : w[((long)o * inChannels + i) * 9 + t];
-                    block[((long)i * 9 + t) * BlockC] = v;
+                    block[((long)i * 9 + t) * BlockC] = adjoint
+                        ? w[((long)i * inChannels + o) * 9 + 8 - t]
+                        : w[((long)o * inChannels + i) * 9 + t];
                 }
             }
         }
@@ -112,18 +113,18 @@ internal static unsafe partial class DirectConv3x3
                 }
                 if (layout.Lanes == 16)
                 {
-                    Kernel512(padded, layout.Plane, taps, inChannels, wBlock, inOff, yBlock, outPlane, outOff, valid,
-                        channels, beta);
+                    Kernel<Simd512, Vector512<float>>(padded, layout.Plane, taps, inChannels, wBlock, inOff, yBlock,
+                        outPlane, outOff, valid, channels, beta);
                 }
                 else if (tile == 2)
                 {
-                    Kernel256Pair(padded, layout.Plane, taps, inChannels, wBlock, inOff, yBlock, outPlane, outOff,
-                        valid, channels, beta);
+                    KernelPair<Simd256, Vector256<float>>(padded, layout.Plane, taps, inChannels, wBlock, inOff,
+                        yBlock, outPlane, outOff, valid, channels, beta);
                 }
                 else
                 {
-                    Kernel256(padded, layout.Plane, taps, inChannels, wBlock, inOff, yBlock, outPlane, outOff, valid,
-                        channels, beta);
+                    Kernel<Simd256, Vector256<float>>(padded, layout.Plane, taps, inChannels, wBlock, inOff, yBlock,
+                        outPlane, outOff, valid, channels, beta);
                 }
             }
         }

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace RelReason.Backends.Cpu;
 
@@ -47,7 +46,7 @@ internal static unsafe class DirectConv3x3Filter
                     dy + co2 * dyPlane, dyImage, images, layout);
                 if (layout.Lanes == 16)
                 {
-                    Kernel512(args, sums);
+                    Kernel<Simd512, Vector512<float>>(args, sums);
                 }
                 else if (mode == DirectConvMode.Avx2)
                 {
@@ -56,12 +55,12 @@ internal static unsafe class DirectConv3x3Filter
                     {
                         var row = new Args(args.X + kh * layout.RowStride, padImage, args.Dy0, args.Dy1, args.Dy2,
                             dyImage, images, layout);
-                        KernelRow256(row, sums + kh * 3);
+                        KernelRow<Simd256, Vector256<float>>(row, sums + kh * 3);
                     }
                 }
                 else
                 {
-                    Kernel256(args, sums);
+                    Kernel<Simd256, Vector256<float>>(args, sums);
                 }
                 for (int j = 0; j < 3 && co + j < outChannels; j++)
                 {
@@ -90,9 +89,10 @@ internal static unsafe class DirectConv3x3Filter
     /// <summary>Taps (0, 0..2) only, relative to a.X, for 3 output channels: 9 accumulators, 13 live registers
     /// (fits AVX2's 16); sums[j * 9 + kw] receives channel j's tap kw.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void KernelRow256(in Args a, float* sums)
+    private static void KernelRow<TWidth, TVec>(in Args a, float* sums)
+        where TWidth : ISimdWidth<TVec> where TVec : struct
     {
-        var a0 = Vector256<float>.Zero; var a1 = a0; var a2 = a0;
+        var a0 = TWidth.Zero; var a1 = a0; var a2 = a0;
         var b0 = a0; var b1 = a0; var b2 = a0;
         var c0 = a0; var c1 = a0; var c2 = a0;
         var layout = a.Layout;
@@ -110,28 +110,34 @@ internal static unsafe class DirectConv3x3Filter
                 float* e0 = d0n + q * dyGroup, e1 = d1n + q * dyGroup, e2 = d2n + q * dyGroup;
                 for (int col = 0; col < width; col += lanes)
                 {
-                    var g0 = Avx.LoadVector256(e0 + col);
-                    var g1 = Avx.LoadVector256(e1 + col);
-                    var g2 = Avx.LoadVector256(e2 + col);
+                    var g0 = TWidth.Load(e0 + col);
+                    var g1 = TWidth.Load(e1 + col);
+                    var g2 = TWidth.Load(e2 + col);
                     float* p0 = xr + col;
-                    var v = Avx.LoadVector256(p0);
-                    a0 = Fma.MultiplyAdd(g0, v, a0); b0 = Fma.MultiplyAdd(g1, v, b0); c0 = Fma.MultiplyAdd(g2, v, c0);
-                    v = Avx.LoadVector256(p0 + k1);
-                    a1 = Fma.MultiplyAdd(g0, v, a1); b1 = Fma.MultiplyAdd(g1, v, b1); c1 = Fma.MultiplyAdd(g2, v, c1);
-                    v = Avx.LoadVector256(p0 + k2);
-                    a2 = Fma.MultiplyAdd(g0, v, a2); b2 = Fma.MultiplyAdd(g1, v, b2); c2 = Fma.MultiplyAdd(g2, v, c2);
+                    var v = TWidth.Load(p0);
+                    a0 = TWidth.MultiplyAdd(g0, v, a0); b0 = TWidth.MultiplyAdd(g1, v, b0);
+                    c0 = TWidth.MultiplyAdd(g2, v, c0);
+                    v = TWidth.Load(p0 + k1);
+                    a1 = TWidth.MultiplyAdd(g0, v, a1); b1 = TWidth.MultiplyAdd(g1, v, b1);
+                    c1 = TWidth.MultiplyAdd(g2, v, c1);
+                    v = TWidth.Load(p0 + k2);
+                    a2 = TWidth.MultiplyAdd(g0, v, a2); b2 = TWidth.MultiplyAdd(g1, v, b2);
+                    c2 = TWidth.MultiplyAdd(g2, v, c2);
                 }
             }
         }
-        sums[0] = Vector256.Sum(a0); sums[1] = Vector256.Sum(a1); sums[2] = Vector256.Sum(a2);
-        sums[9] = Vector256.Sum(b0); sums[10] = Vector256.Sum(b1); sums[11] = Vector256.Sum(b2);
-        sums[18] = Vector256.Sum(c0); sums[19] = Vector256.Sum(c1); sums[20] = Vector256.Sum(c2);
+        sums[0] = TWidth.Sum(a0); sums[1] = TWidth.Sum(a1); sums[2] = TWidth.Sum(a2);
+        sums[9] = TWidth.Sum(b0); sums[10] = TWidth.Sum(b1); sums[11] = TWidth.Sum(b2);
+        sums[18] = TWidth.Sum(c0); sums[19] = TWidth.Sum(c1); sums[20] = TWidth.Sum(c2);
     }
 
+    /// <summary>All 9 taps for 3 output channels: 27 accumulators (needs AVX-512's 32 registers); sums[j * 9 + t]
+    /// receives channel j's tap t.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel256(in Args a, float* sums)
+    private static void Kernel<TWidth, TVec>(in Args a, float* sums)
+        where TWidth : ISimdWidth<TVec> where TVec : struct
     {
-        var a0 = Vector256<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0;
+        var a0 = TWidth.Zero; var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0;
         var a5 = a0; var a6 = a0; var a7 = a0; var a8 = a0;
         var b0 = a0; var b1 = a0; var b2 = a0; var b3 = a0; var b4 = a0;
         var b5 = a0; var b6 = a0; var b7 = a0; var b8 = a0;
@@ -152,99 +158,48 @@ internal static unsafe class DirectConv3x3Filter
                 float* e0 = d0n + q * dyGroup, e1 = d1n + q * dyGroup, e2 = d2n + q * dyGroup;
                 for (int col = 0; col < width; col += lanes)
                 {
-                    var g0 = Avx.LoadVector256(e0 + col);
-                    var g1 = Avx.LoadVector256(e1 + col);
-                    var g2 = Avx.LoadVector256(e2 + col);
+                    var g0 = TWidth.Load(e0 + col);
+                    var g1 = TWidth.Load(e1 + col);
+                    var g2 = TWidth.Load(e2 + col);
                     float* p0 = xr + col, p1 = p0 + k1, p2 = p0 + k2;
-                    var v = Avx.LoadVector256(p0);
-                    a0 = Fma.MultiplyAdd(g0, v, a0); b0 = Fma.MultiplyAdd(g1, v, b0); c0 = Fma.MultiplyAdd(g2, v, c0);
-                    v = Avx.LoadVector256(p1);
-                    a1 = Fma.MultiplyAdd(g0, v, a1); b1 = Fma.MultiplyAdd(g1, v, b1); c1 = Fma.MultiplyAdd(g2, v, c1);
-                    v = Avx.LoadVector256(p2);
-                    a2 = Fma.MultiplyAdd(g0, v, a2); b2 = Fma.MultiplyAdd(g1, v, b2); c2 = Fma.MultiplyAdd(g2, v, c2);
-                    v = Avx.LoadVector256(p0 + r1);
-                    a3 = Fma.MultiplyAdd(g0, v, a3); b3 = Fma.MultiplyAdd(g1, v, b3); c3 = Fma.MultiplyAdd(g2, v, c3);
-                    v = Avx.LoadVector256(p1 + r1);
-                    a4 = Fma.MultiplyAdd(g0, v, a4); b4 = Fma.MultiplyAdd(g1, v, b4); c4 = Fma.MultiplyAdd(g2, v, c4);
-                    v = Avx.LoadVector256(p2 + r1);
-                    a5 = Fma.MultiplyAdd(g0, v, a5); b5 = Fma.MultiplyAdd(g1, v, b5); c5 = Fma.MultiplyAdd(g2, v, c5);
-                    v = Avx.LoadVector256(p0 + r2);
-                    a6 = Fma.MultiplyAdd(g0, v, a6); b6 = Fma.MultiplyAdd(g1, v, b6); c6 = Fma.MultiplyAdd(g2, v, c6);
-                    v = Avx.LoadVector256(p1 + r2);
-                    a7 = Fma.MultiplyAdd(g0, v, a7); b7 = Fma.MultiplyAdd(g1, v, b7); c7 = Fma.MultiplyAdd(g2, v, c7);
-                    v = Avx.LoadVector256(p2 + r2);
-                    a8 = Fma.MultiplyAdd(g0, v, a8); b8 = Fma.MultiplyAdd(g1, v, b8); c8 = Fma.MultiplyAdd(g2, v, c8);
+                    var v = TWidth.Load(p0);
+                    a0 = TWidth.MultiplyAdd(g0, v, a0); b0 = TWidth.MultiplyAdd(g1, v, b0);
+                    c0 = TWidth.MultiplyAdd(g2, v, c0);
+                    v = TWidth.Load(p1);
+                    a1 = TWidth.MultiplyAdd(g0, v, a1); b1 = TWidth.MultiplyAdd(g1, v, b1);
+                    c1 = TWidth.MultiplyAdd(g2, v, c1);
+                    v = TWidth.Load(p2);
+                    a2 = TWidth.MultiplyAdd(g0, v, a2); b2 = TWidth.MultiplyAdd(g1, v, b2);
+                    c2 = TWidth.MultiplyAdd(g2, v, c2);
+                    v = TWidth.Load(p0 + r1);
+                    a3 = TWidth.MultiplyAdd(g0, v, a3); b3 = TWidth.MultiplyAdd(g1, v, b3);
+                    c3 = TWidth.MultiplyAdd(g2, v, c3);
+                    v = TWidth.Load(p1 + r1);
+                    a4 = TWidth.MultiplyAdd(g0, v, a4); b4 = TWidth.MultiplyAdd(g1, v, b4);
+                    c4 = TWidth.MultiplyAdd(g2, v, c4);
+                    v = TWidth.Load(p2 + r1);
+                    a5 = TWidth.MultiplyAdd(g0, v, a5); b5 = TWidth.MultiplyAdd(g1, v, b5);
+                    c5 = TWidth.MultiplyAdd(g2, v, c5);
+                    v = TWidth.Load(p0 + r2);
+                    a6 = TWidth.MultiplyAdd(g0, v, a6); b6 = TWidth.MultiplyAdd(g1, v, b6);
+                    c6 = TWidth.MultiplyAdd(g2, v, c6);
+                    v = TWidth.Load(p1 + r2);
+                    a7 = TWidth.MultiplyAdd(g0, v, a7); b7 = TWidth.MultiplyAdd(g1, v, b7);
+                    c7 = TWidth.MultiplyAdd(g2, v, c7);
+                    v = TWidth.Load(p2 + r2);
+                    a8 = TWidth.MultiplyAdd(g0, v, a8); b8 = TWidth.MultiplyAdd(g1, v, b8);
+                    c8 = TWidth.MultiplyAdd(g2, v, c8);
                 }
             }
         }
-        sums[0] = Vector256.Sum(a0); sums[1] = Vector256.Sum(a1); sums[2] = Vector256.Sum(a2);
-        sums[3] = Vector256.Sum(a3); sums[4] = Vector256.Sum(a4); sums[5] = Vector256.Sum(a5);
-        sums[6] = Vector256.Sum(a6); sums[7] = Vector256.Sum(a7); sums[8] = Vector256.Sum(a8);
-        sums[9] = Vector256.Sum(b0); sums[10] = Vector256.Sum(b1); sums[11] = Vector256.Sum(b2);
-        sums[12] = Vector256.Sum(b3); sums[13] = Vector256.Sum(b4); sums[14] = Vector256.Sum(b5);
-        sums[15] = Vector256.Sum(b6); sums[16] = Vector256.Sum(b7); sums[17] = Vector256.Sum(b8);
-        sums[18] = Vector256.Sum(c0); sums[19] = Vector256.Sum(c1); sums[20] = Vector256.Sum(c2);
-        sums[21] = Vector256.Sum(c3); sums[22] = Vector256.Sum(c4); sums[23] = Vector256.Sum(c5);
-        sums[24] = Vector256.Sum(c6); sums[25] = Vector256.Sum(c7); sums[26] = Vector256.Sum(c8);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512(in Args a, float* sums)
-    {
-        var a0 = Vector512<float>.Zero; var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0;
-        var a5 = a0; var a6 = a0; var a7 = a0; var a8 = a0;
-        var b0 = a0; var b1 = a0; var b2 = a0; var b3 = a0; var b4 = a0;
-        var b5 = a0; var b6 = a0; var b7 = a0; var b8 = a0;
-        var c0 = a0; var c1 = a0; var c2 = a0; var c3 = a0; var c4 = a0;
-        var c5 = a0; var c6 = a0; var c7 = a0; var c8 = a0;
-        var layout = a.Layout;
-        int groups = layout.Height / layout.RowsPerVector, width = layout.Width, lanes = layout.Lanes;
-        long inGroup = (long)layout.RowsPerVector * layout.RowStride;
-        long dyGroup = (long)layout.RowsPerVector * layout.DyWidth;
-        long r1 = layout.RowStride, r2 = 2 * r1, k1 = layout.KwStride, k2 = 2 * k1;
-        for (int n = 0; n < a.Images; n++)
-        {
-            float* xn = a.X + n * a.XImage;
-            float* d0n = a.Dy0 + n * a.DyImage, d1n = a.Dy1 + n * a.DyImage, d2n = a.Dy2 + n * a.DyImage;
-            for (int q = 0; q < groups; q++)
-            {
-                float* xr = xn + q * inGroup;
-                float* e0 = d0n + q * dyGroup, e1 = d1n + q * dyGroup, e2 = d2n + q * dyGroup;
-                for (int col = 0; col < width; col += lanes)
-                {
-                    var g0 = Avx512F.LoadVector512(e0 + col);
-                    var g1 = Avx512F.LoadVector512(e1 + col);
-                    var g2 = Avx512F.LoadVector512(e2 + col);
-                    float* p0 = xr + col, p1 = p0 + k1, p2 = p0 + k2;
-                    var v = Avx512F.LoadVector512(p0);
-                    a0 = Avx512F.FusedMultiplyAdd(g0, v, a0); b0 = Avx512F.FusedMultiplyAdd(g1, v, b0); c0 = Avx512F.FusedMultiplyAdd(g2, v, c0);
-                    v = Avx512F.LoadVector512(p1);
-                    a1 = Avx512F.FusedMultiplyAdd(g0, v, a1); b1 = Avx512F.FusedMultiplyAdd(g1, v, b1); c1 = Avx512F.FusedMultiplyAdd(g2, v, c1);
-                    v = Avx512F.LoadVector512(p2);
-                    a2 = Avx512F.FusedMultiplyAdd(g0, v, a2); b2 = Avx512F.FusedMultiplyAdd(g1, v, b2); c2 = Avx512F.FusedMultiplyAdd(g2, v, c2);
-                    v = Avx512F.LoadVector512(p0 + r1);
-                    a3 = Avx512F.FusedMultiplyAdd(g0, v, a3); b3 = Avx512F.FusedMultiplyAdd(g1, v, b3); c3 = Avx512F.FusedMultiplyAdd(g2, v, c3);
-                    v = Avx512F.LoadVector512(p1 + r1);
-                    a4 = Avx512F.FusedMultiplyAdd(g0, v, a4); b4 = Avx512F.FusedMultiplyAdd(g1, v, b4); c4 = Avx512F.FusedMultiplyAdd(g2, v, c4);
-                    v = Avx512F.LoadVector512(p2 + r1);
-                    a5 = Avx512F.FusedMultiplyAdd(g0, v, a5); b5 = Avx512F.FusedMultiplyAdd(g1, v, b5); c5 = Avx512F.FusedMultiplyAdd(g2, v, c5);
-                    v = Avx512F.LoadVector512(p0 + r2);
-                    a6 = Avx512F.FusedMultiplyAdd(g0, v, a6); b6 = Avx512F.FusedMultiplyAdd(g1, v, b6); c6 = Avx512F.FusedMultiplyAdd(g2, v, c6);
-                    v = Avx512F.LoadVector512(p1 + r2);
-                    a7 = Avx512F.FusedMultiplyAdd(g0, v, a7); b7 = Avx512F.FusedMultiplyAdd(g1, v, b7); c7 = Avx512F.FusedMultiplyAdd(g2, v, c7);
-                    v = Avx512F.LoadVector512(p2 + r2);
-                    a8 = Avx512F.FusedMultiplyAdd(g0, v, a8); b8 = Avx512F.FusedMultiplyAdd(g1, v, b8); c8 = Avx512F.FusedMultiplyAdd(g2, v, c8);
-                }
-            }
-        }
-        sums[0] = Vector512.Sum(a0); sums[1] = Vector512.Sum(a1); sums[2] = Vector512.Sum(a2);
-        sums[3] = Vector512.Sum(a3); sums[4] = Vector512.Sum(a4); sums[5] = Vector512.Sum(a5);
-        sums[6] = Vector512.Sum(a6); sums[7] = Vector512.Sum(a7); sums[8] = Vector512.Sum(a8);
-        sums[9] = Vector512.Sum(b0); sums[10] = Vector512.Sum(b1); sums[11] = Vector512.Sum(b2);
-        sums[12] = Vector512.Sum(b3); sums[13] = Vector512.Sum(b4); sums[14] = Vector512.Sum(b5);
-        sums[15] = Vector512.Sum(b6); sums[16] = Vector512.Sum(b7); sums[17] = Vector512.Sum(b8);
-        sums[18] = Vector512.Sum(c0); sums[19] = Vector512.Sum(c1); sums[20] = Vector512.Sum(c2);
-        sums[21] = Vector512.Sum(c3); sums[22] = Vector512.Sum(c4); sums[23] = Vector512.Sum(c5);
-        sums[24] = Vector512.Sum(c6); sums[25] = Vector512.Sum(c7); sums[26] = Vector512.Sum(c8);
+        sums[0] = TWidth.Sum(a0); sums[1] = TWidth.Sum(a1); sums[2] = TWidth.Sum(a2);
+        sums[3] = TWidth.Sum(a3); sums[4] = TWidth.Sum(a4); sums[5] = TWidth.Sum(a5);
+        sums[6] = TWidth.Sum(a6); sums[7] = TWidth.Sum(a7); sums[8] = TWidth.Sum(a8);
+        sums[9] = TWidth.Sum(b0); sums[10] = TWidth.Sum(b1); sums[11] = TWidth.Sum(b2);
+        sums[12] = TWidth.Sum(b3); sums[13] = TWidth.Sum(b4); sums[14] = TWidth.Sum(b5);
+        sums[15] = TWidth.Sum(b6); sums[16] = TWidth.Sum(b7); sums[17] = TWidth.Sum(b8);
+        sums[18] = TWidth.Sum(c0); sums[19] = TWidth.Sum(c1); sums[20] = TWidth.Sum(c2);
+        sums[21] = TWidth.Sum(c3); sums[22] = TWidth.Sum(c4); sums[23] = TWidth.Sum(c5);
+        sums[24] = TWidth.Sum(c6); sums[25] = TWidth.Sum(c7); sums[26] = TWidth.Sum(c8);
     }
 }
