@@ -9,7 +9,8 @@ namespace RelReason.Benchmarks;
 /// <summary>
 /// The CPU ops that dominate a Conv4 step, alone, at the shapes of K = 16, M = 64 on 32x32x1 (1,024 views):
 /// the second conv layer (8 -> 16 channels at 16x16), batch norm over the first layer's output, and the head's
-/// per-row product (1,024 x 64 times 64 x 512).
+/// per-row product (1,024 x 64 times 64 x 512). The conv layer is 3x3 / stride 1 / pad 1, so on AVX2 + FMA CPUs it
+/// takes the direct path (<see cref="ResNetConvBenchmarks"/> compares the two paths).
 /// </summary>
 public class OpBenchmarks
 {
@@ -65,6 +66,58 @@ public class OpBenchmarks
 
     [Benchmark]
     public void HeadGemm() => _cpu.Gemm(_f, false, _wHead, true, _u, 1f, 0f);
+
+    [GlobalCleanup]
+    public void Cleanup() => _cpu.Dispose();
+}
+
+/// <summary>
+/// The three 3x3 / stride 1 / pad 1 layer shapes of a CIFAR ResNet at K = 4, M = 32 (128 views): 16 channels on
+/// 32x32, 32 on 16x16 and 64 on 8x8 (each about 0.6 GFLOP per op), through the direct convolution and through
+/// im2col + GEMM, on the backend's default 2 threads.
+/// </summary>
+public class ResNetConvBenchmarks
+{
+    private CpuBackend _cpu = null!;
+    private Tensor _x = null!, _w = null!, _y = null!, _dy = null!, _dx = null!, _dw = null!;
+    private ConvGeometry _g;
+
+    /// <summary>Channels; the map side is 512 / channels (16 -> 32x32, 32 -> 16x16, 64 -> 8x8).</summary>
+    [Params(16, 32, 64)]
+    public int Channels { get; set; }
+
+    [Params(true, false)]
+    public bool Direct { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _cpu = new CpuBackend(2) { DirectConvEnabled = Direct };
+        var rng = new InitRandom(1);
+        Tensor T(params int[] dims)
+        {
+            var t = _cpu.Empty(new Shape(dims));
+            _cpu.Upload(rng.Normal((int)t.Length, 1.0), t);
+            return t;
+        }
+        int c = Channels, side = 512 / c;
+        _g = new ConvGeometry(128, c, side, side, c, 3, 3, 1, 1);
+        _x = T(128, c, side, side);
+        _w = T(c, c, 3, 3);
+        _y = T(128, c, side, side);
+        _dy = T(128, c, side, side);
+        _dx = T(128, c, side, side);
+        _dw = T(c, c, 3, 3);
+    }
+
+    [Benchmark]
+    public void Forward() => _cpu.ConvForward(_x, _w, _y, _g);
+
+    [Benchmark]
+    public void BackwardData() => _cpu.ConvBackwardData(_dy, _w, _dx, _g, 0f);
+
+    [Benchmark]
+    public void BackwardFilter() => _cpu.ConvBackwardFilter(_x, _dy, _dw, _g, 0f);
 
     [GlobalCleanup]
     public void Cleanup() => _cpu.Dispose();

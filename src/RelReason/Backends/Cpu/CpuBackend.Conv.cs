@@ -23,6 +23,11 @@ public sealed unsafe partial class CpuBackend
     {
         ShapeCheck.Conv("conv forward", g, x, w, y);
         float* px = Ptr(x), pw = Ptr(w), py = Ptr(y);
+        if (UsesDirectConv(g))
+        {
+            DirectConvForward(px, pw, py, g);
+            return;
+        }
         int ckk = g.InChannels * g.KernelH * g.KernelW, pixels = g.OutHeight * g.OutWidth;
         long inImage = (long)g.InChannels * g.Height * g.Width, outImage = (long)g.OutChannels * pixels;
         int group = ImagesPerGemm(g);
@@ -49,6 +54,11 @@ public sealed unsafe partial class CpuBackend
     {
         ShapeCheck.Conv("conv backward data", g, dx, w, dy);
         float* pdy = Ptr(dy), pw = Ptr(w), pdx = Ptr(dx);
+        if (UsesDirectConv(g))
+        {
+            DirectConvBackwardData(pdy, pw, pdx, g, beta);
+            return;
+        }
         int ckk = g.InChannels * g.KernelH * g.KernelW, pixels = g.OutHeight * g.OutWidth;
         long inImage = (long)g.InChannels * g.Height * g.Width, outImage = (long)g.OutChannels * pixels;
         int group = ImagesPerGemm(g);
@@ -77,35 +87,53 @@ public sealed unsafe partial class CpuBackend
     {
         ShapeCheck.Conv("conv backward filter", g, x, dw, dy);
         float* px = Ptr(x), pdy = Ptr(dy);
+        if (UsesDirectConv(g))
+        {
+            DirectConvBackwardFilter(px, pdy, Ptr(dw), g, beta);
+            return;
+        }
         int ckk = g.InChannels * g.KernelH * g.KernelW, pixels = g.OutHeight * g.OutWidth;
         long inImage = (long)g.InChannels * g.Height * g.Width, outImage = (long)g.OutChannels * pixels;
         long wLen = (long)g.OutChannels * ckk;
         int group = ImagesPerGemm(g);
-        int workers = _parallel.Workers(g.N);
+        SumOverImages(g.N, wLen, Ptr(dw), beta, (n0, n1, acc) =>
+        {
+            using var cols = Pool.Rent((long)ckk * pixels * group);
+            using var grads = Pool.Rent(outImage * group);
+            for (long b0 = n0; b0 < n1; b0 += group)
+            {
+                int nb = (int)Math.Min(group, n1 - b0);
+                long ld = (long)nb * pixels;
+                for (int i = 0; i < nb; i++)
+                {
+                    Im2Col.Unfold(px + (b0 + i) * inImage, cols.Pointer + i * pixels, g, ld);
+                }
+                Gather(pdy + b0 * outImage, grads.Pointer, g.OutChannels, nb, pixels);
+                // dW [Cout, CKK] (+)= dy [Cout, nb*P] x cols^T [nb*P, CKK]
+                OpenBlas1(false, true, g.OutChannels, ckk, (int)ld, 1f, grads.Pointer, cols.Pointer,
+                    b0 == n0 ? 0f : 1f, acc);
+            }
+        });
+    }
+
+    /// <summary>Accumulates images [n0, n1) into acc, a worker's own buffer (not cleared beforehand).</summary>
+    private delegate void ImageRangeSum(long n0, long n1, float* acc);
+
+    /// <summary>dst = beta * dst + the sum over workers of their partials: each worker sums its contiguous range
+    /// of the n images into a buffer of <paramref name="length"/> floats, and the partials are added in worker
+    /// order, so the result depends only on the shapes and the thread count.</summary>
+    private void SumOverImages(long n, long length, float* dst, float beta, ImageRangeSum body)
+    {
+        int workers = _parallel.Workers(n);
         var partials = new CpuStorage[workers];
         try
         {
-            _parallel.For(g.N, (n0, n1, wk) =>
+            _parallel.For(n, (n0, n1, wk) =>
             {
-                var acc = partials[wk] = Pool.Rent(wLen);
-                using var cols = Pool.Rent((long)ckk * pixels * group);
-                using var grads = Pool.Rent(outImage * group);
-                for (long b0 = n0; b0 < n1; b0 += group)
-                {
-                    int nb = (int)Math.Min(group, n1 - b0);
-                    long ld = (long)nb * pixels;
-                    for (int i = 0; i < nb; i++)
-                    {
-                        Im2Col.Unfold(px + (b0 + i) * inImage, cols.Pointer + i * pixels, g, ld);
-                    }
-                    Gather(pdy + b0 * outImage, grads.Pointer, g.OutChannels, nb, pixels);
-                    // dW [Cout, CKK] (+)= dy [Cout, nb*P] x cols^T [nb*P, CKK]
-                    OpenBlas1(false, true, g.OutChannels, ckk, (int)ld, 1f, grads.Pointer, cols.Pointer,
-                        b0 == n0 ? 0f : 1f, acc.Pointer);
-                }
+                var acc = partials[wk] = Pool.Rent(length);
+                body(n0, n1, acc.Pointer);
             });
-            var dst = Span(dw);
-            for (int i = 0; i < wLen; i++)
+            for (long i = 0; i < length; i++)
             {
                 float s = 0f;
                 for (int k = 0; k < workers; k++)
