@@ -114,15 +114,16 @@ public sealed unsafe partial class CpuBackend
         float* px = Ptr(x), py = Ptr(y);
         _parallel.For(planes, (q0, q1, _) =>
         {
+            using var scratch = Pool.Rent(MaxPoolPlane.ScratchLength(h, w, p) + (long)oh * ow);
+            int* idx = (int*)scratch.Pointer;
+            float* phases = scratch.Pointer + (long)oh * ow;
             for (long q = q0; q < q1; q++)
             {
                 float* src = px + q * h * w, dst = py + q * oh * ow;
-                for (int oy = 0; oy < oh; oy++)
+                MaxPoolPlane.ArgMax(src, h, w, oh, ow, p, idx, phases);
+                for (int o = 0; o < oh * ow; o++)
                 {
-                    for (int ox = 0; ox < ow; ox++)
-                    {
-                        dst[oy * ow + ox] = src[ArgMax(src, h, w, oy, ox, p)];
-                    }
+                    dst[o] = src[idx[o]];
                 }
             }
         }, 16);
@@ -135,53 +136,21 @@ public sealed unsafe partial class CpuBackend
         float* px = Ptr(x), pdy = Ptr(dy), pdx = Ptr(dx);
         _parallel.For(planes, (q0, q1, _) =>
         {
+            using var scratch = Pool.Rent(MaxPoolPlane.ScratchLength(h, w, p) + (long)oh * ow);
+            int* idx = (int*)scratch.Pointer;
+            float* phases = scratch.Pointer + (long)oh * ow;
             for (long q = q0; q < q1; q++)
             {
                 float* src = px + q * h * w, g = pdy + q * oh * ow, dst = pdx + q * h * w;
                 ScalePlane(dst, h * w, beta);
-                for (int oy = 0; oy < oh; oy++)
+                MaxPoolPlane.ArgMax(src, h, w, oh, ow, p, idx, phases);
+                // In output order, so gradients of windows sharing a winner add up in a fixed order.
+                for (int o = 0; o < oh * ow; o++)
                 {
-                    for (int ox = 0; ox < ow; ox++)
-                    {
-                        dst[ArgMax(src, h, w, oy, ox, p)] += g[oy * ow + ox];
-                    }
+                    dst[idx[o]] += g[o];
                 }
             }
         }, 16);
-    }
-
-    /// <summary>Index of the first maximum in a window (row-major scan; padding never wins; NaN propagates).</summary>
-    private static int ArgMax(float* src, int h, int w, int oy, int ox, PoolGeometry p)
-    {
-        int best = -1;
-        float bestValue = float.NegativeInfinity;
-        for (int ky = 0; ky < p.Kernel; ky++)
-        {
-            int iy = oy * p.Stride - p.Pad + ky;
-            if ((uint)iy >= (uint)h)
-            {
-                continue;
-            }
-            for (int kx = 0; kx < p.Kernel; kx++)
-            {
-                int ix = ox * p.Stride - p.Pad + kx;
-                if ((uint)ix >= (uint)w)
-                {
-                    continue;
-                }
-                float v = src[iy * w + ix];
-                if (best < 0 || v > bestValue || float.IsNaN(v))
-                {
-                    best = iy * w + ix;
-                    bestValue = v;
-                    if (float.IsNaN(v))
-                    {
-                        return best;
-                    }
-                }
-            }
-        }
-        return best;
     }
 
     private static void ScalePlane(float* dst, int count, float beta)
