@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
+using RelReason.Backends.Cpu;
 using RelReason.Backends.Cpu.Interop;
 using RelReason.Backends.Cuda;
 using RelReason.Backends.Cuda.Interop;
@@ -17,8 +18,9 @@ namespace RelReason.Diagnostics;
 /// <param name="BlasCore">The OpenBLAS kernel family in use (openblas_get_corename), or null.</param>
 /// <param name="BlasCoreForced">True when this program chose the kernel family (OPENBLAS_CORETYPE).</param>
 /// <param name="BlasPath">The file OpenBLAS was mapped from, or null when it is not loaded.</param>
+/// <param name="Convolution">Which kernels the CPU backend's convolutions take on this CPU.</param>
 public sealed record CpuReport(string Model, int LogicalCores, int SimdBits, string[] InstructionSets, string Blas,
-    string? BlasCore, bool BlasCoreForced, string? BlasPath);
+    string? BlasCore, bool BlasCoreForced, string? BlasPath, string Convolution);
 
 /// <summary>The GPU side: the device and libraries the CUDA backend would use, or why it would not run.</summary>
 /// <param name="Usable">Whether <c>--device auto</c> would take the GPU.</param>
@@ -53,6 +55,7 @@ public sealed record SystemReport(string Runtime, bool NativeAot, string Os, str
         yield return $"blas     {Cpu.Blas}" +
             (Cpu.BlasCore is null ? "" : $"; core {Cpu.BlasCore}{(Cpu.BlasCoreForced ? " (set by relreason)" : "")}");
         yield return $"         {Cpu.BlasPath ?? "(not loaded)"}";
+        yield return $"conv     {Cpu.Convolution}";
         if (!Gpu.Usable)
         {
             yield return $"gpu      not used: {Gpu.Reason}";
@@ -95,7 +98,7 @@ public sealed record SystemReport(string Runtime, bool NativeAot, string Os, str
             blas = $"not loaded: {e.Message}";
         }
         return new CpuReport(CpuModel(), Environment.ProcessorCount, Vector<float>.Count * 32, InstructionSets(),
-            blas, core, OpenBlas.ForcedCoreType is not null, path);
+            blas, core, OpenBlas.ForcedCoreType is not null, path, CpuBackend.DescribeConvolution());
     }
 
     private static string[] InstructionSets()

@@ -51,6 +51,23 @@ public class SystemReportTests
     }
 
     [Test]
+    public void ConvLine_SaysWhetherTheDirectKernelRunsAndAtWhichWidth()
+    {
+        SystemReport report = SystemReport.Collect();
+
+        var conv = report.Lines().Single(l => l.StartsWith("conv ", StringComparison.Ordinal));
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported)
+        {
+            string width = System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "512-bit" : "256-bit";
+            Assert.That(conv, Does.StartWith("conv     3x3 stride 1: direct kernel, " + width));
+        }
+        else
+        {
+            Assert.That(conv, Does.Contain("im2col + OpenBLAS for every shape"));
+        }
+    }
+
+    [Test]
     public void Json_IsOneObjectWithSnakeCaseNames()
     {
         SystemReport report = SystemReport.Collect();
@@ -62,6 +79,7 @@ public class SystemReportTests
         JsonElement cpu = doc.RootElement.GetProperty("cpu");
         Assert.That(cpu.GetProperty("logical_cores").GetInt32(), Is.EqualTo(report.Cpu.LogicalCores));
         Assert.That(cpu.GetProperty("blas_path").GetString(), Is.EqualTo(report.Cpu.BlasPath));
+        Assert.That(cpu.GetProperty("convolution").GetString(), Is.EqualTo(report.Cpu.Convolution));
         JsonElement gpu = doc.RootElement.GetProperty("gpu");
         Assert.That(gpu.GetProperty("usable").GetBoolean(), Is.EqualTo(report.Gpu.Usable));
         Assert.That(gpu.GetProperty("reason").ValueKind,

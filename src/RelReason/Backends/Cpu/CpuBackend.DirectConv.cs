@@ -24,6 +24,22 @@ public sealed unsafe partial class CpuBackend
     /// faster (<see cref="DirectConv3x3.Faster"/>), so tests can check the kernels on every shape.</summary>
     internal bool DirectConvEverywhere { get; set; }
 
+    /// <summary>Which kernels convolutions take on this CPU, in one line (for <c>relreason info</c>).</summary>
+    public static string DescribeConvolution()
+    {
+        if (!DirectConv3x3.HardwareSupported)
+        {
+            return "im2col + OpenBLAS for every shape (the direct 3x3 kernel needs AVX2 + FMA)";
+        }
+        string direct = DirectConvModes.Best switch
+        {
+            DirectConvMode.Avx512 => "512-bit registers, maps 8 or more pixels wide",
+            DirectConvMode.Avx512Narrow => "256-bit registers (32 of them), maps a multiple of 8 pixels wide",
+            _ => "256-bit registers (16 of them), maps a multiple of 8 pixels wide",
+        };
+        return $"3x3 stride 1: direct kernel, {direct}; other shapes: im2col + OpenBLAS";
+    }
+
     private bool UsesDirectConv(ConvGeometry g) =>
         DirectConvEnabled && DirectConv3x3.HardwareSupported && DirectConv3x3.Applies(g) &&
         (DirectConvEverywhere || DirectConv3x3.Faster(g, DirectConvMode));
