@@ -6,9 +6,10 @@ namespace RelReason.Backends.Cpu;
 /// <summary>
 /// Filter gradient of the direct 3x3 / stride 1 / pad 1 convolution: dw[co, ci, tap] += sum over images and
 /// pixels of dy[n, co, p] * x[n, ci, p + tap]. Vectorised along pixels like the forward kernel: per pixel vector the
-/// micro-kernel loads 2 dy vectors (two output channels) and the 9 shifted input vectors of one input channel and
-/// issues 18 FMAs into 18 lane-wise accumulators (21 live registers), which are summed across lanes once per call
-/// (a group of images), so a horizontal sum is paid per about a thousand pixels, not per image of an 8x8 map.
+/// micro-kernel loads 3 dy vectors (three output channels) and the 9 shifted input vectors of one input channel and
+/// issues 27 FMAs into 27 lane-wise accumulators (31 live registers: CPUs with AVX-512's 32), which are summed
+/// across lanes once per call (a group of images), so a horizontal sum is paid per about a thousand pixels, not per
+/// image of an 8x8 map. With 16 registers (AVX2 only) one row of taps is swept at a time: 9 accumulators.
 /// <para>
 /// Layouts: padded [B][Cin][layout.Plane] as in <see cref="DirectConvLayout.PadInto"/>; dy [B][Cout, H, Wd] with
 /// Wd = <see cref="DirectConvLayout.DyWidth"/> and zero columns beyond W (lanes past the image edge must contribute
@@ -35,6 +36,7 @@ internal static unsafe class DirectConv3x3Filter
     {
         long padImage = layout.Plane * inChannels;
         long dyPlane = (long)layout.Height * layout.DyWidth, dyImage = dyPlane * outChannels;
+        var sweep = new Sweep(layout);
         float* sums = stackalloc float[3 * 9];
         for (int co = 0; co < outChannels; co += 3)
         {
@@ -43,7 +45,7 @@ internal static unsafe class DirectConv3x3Filter
             for (int ci = 0; ci < inChannels; ci++)
             {
                 var args = new Args(padded + ci * layout.Plane, padImage, dy + co * dyPlane, dy + co1 * dyPlane,
-                    dy + co2 * dyPlane, dyImage, images, layout);
+                    dy + co2 * dyPlane, dyImage, images, sweep);
                 if (layout.Lanes == 16)
                 {
                     Kernel<Simd512, Vector512<float>>(args, sums);
@@ -54,7 +56,7 @@ internal static unsafe class DirectConv3x3Filter
                     for (int kh = 0; kh < 3; kh++)
                     {
                         var row = new Args(args.X + kh * layout.RowStride, padImage, args.Dy0, args.Dy1, args.Dy2,
-                            dyImage, images, layout);
+                            dyImage, images, sweep);
                         KernelRow<Simd256, Vector256<float>>(row, sums + kh * 3);
                     }
                 }
@@ -75,16 +77,30 @@ internal static unsafe class DirectConv3x3Filter
     }
 
     /// <summary>One kernel call: input channel plane of image 0 and its image stride, the dy planes of the three
-    /// output channels of image 0 and their image stride, the image count and the layout.</summary>
+    /// output channels of image 0 and their image stride, the image count, and the layout's sweep.</summary>
     private readonly struct Args(float* x, long xImage, float* dy0, float* dy1, float* dy2, long dyImage,
-        int images, DirectConvLayout layout)
+        int images, Sweep sweep)
     {
         internal readonly float* X = x, Dy0 = dy0, Dy1 = dy1, Dy2 = dy2;
         internal readonly long XImage = xImage, DyImage = dyImage;
         internal readonly int Images = images;
-        internal readonly DirectConvLayout Layout = layout;
+        internal readonly Sweep Sweep = sweep;
     }
 
+    /// <summary>The numbers a kernel's loops need, computed once from the layout, so that a kernel makes no call
+    /// (NativeAOT does not inline the layout's computed properties, and every vector register is caller-saved:
+    /// accumulators live across such a call were kept in memory, which halved the kernel's speed).</summary>
+    private readonly struct Sweep(DirectConvLayout layout)
+    {
+        /// <summary>Row groups per image, pixel columns per row group, and the lanes a vector advances.</summary>
+        internal readonly int Groups = layout.Height / layout.RowsPerVector, Width = layout.Width,
+            Lanes = layout.Lanes;
+
+        /// <summary>Input and dy offsets from one row group to the next; input offsets of taps (kh + 1, 0) and
+        /// (0, kw + 1) from tap (kh, kw).</summary>
+        internal readonly long InGroup = (long)layout.RowsPerVector * layout.RowStride,
+            DyGroup = (long)layout.RowsPerVector * layout.DyWidth, Row = layout.RowStride, Column = layout.KwStride;
+    }
 
     /// <summary>Taps (0, 0..2) only, relative to a.X, for 3 output channels: 9 accumulators, 13 live registers
     /// (fits AVX2's 16); sums[j * 9 + kw] receives channel j's tap kw.</summary>
@@ -92,14 +108,12 @@ internal static unsafe class DirectConv3x3Filter
     private static void KernelRow<TWidth, TVec>(in Args a, float* sums)
         where TWidth : ISimdWidth<TVec> where TVec : struct
     {
+        var sweep = a.Sweep;
+        int groups = sweep.Groups, width = sweep.Width, lanes = sweep.Lanes;
+        long inGroup = sweep.InGroup, dyGroup = sweep.DyGroup, k1 = sweep.Column, k2 = 2 * k1;
         var a0 = TWidth.Zero; var a1 = a0; var a2 = a0;
         var b0 = a0; var b1 = a0; var b2 = a0;
         var c0 = a0; var c1 = a0; var c2 = a0;
-        var layout = a.Layout;
-        int groups = layout.Height / layout.RowsPerVector, width = layout.Width, lanes = layout.Lanes;
-        long inGroup = (long)layout.RowsPerVector * layout.RowStride;
-        long dyGroup = (long)layout.RowsPerVector * layout.DyWidth;
-        long k1 = layout.KwStride, k2 = 2 * k1;
         for (int n = 0; n < a.Images; n++)
         {
             float* xn = a.X + n * a.XImage;
@@ -137,17 +151,16 @@ internal static unsafe class DirectConv3x3Filter
     private static void Kernel<TWidth, TVec>(in Args a, float* sums)
         where TWidth : ISimdWidth<TVec> where TVec : struct
     {
+        var sweep = a.Sweep;
+        int groups = sweep.Groups, width = sweep.Width, lanes = sweep.Lanes;
+        long inGroup = sweep.InGroup, dyGroup = sweep.DyGroup;
+        long r1 = sweep.Row, r2 = 2 * r1, k1 = sweep.Column, k2 = 2 * k1;
         var a0 = TWidth.Zero; var a1 = a0; var a2 = a0; var a3 = a0; var a4 = a0;
         var a5 = a0; var a6 = a0; var a7 = a0; var a8 = a0;
         var b0 = a0; var b1 = a0; var b2 = a0; var b3 = a0; var b4 = a0;
         var b5 = a0; var b6 = a0; var b7 = a0; var b8 = a0;
         var c0 = a0; var c1 = a0; var c2 = a0; var c3 = a0; var c4 = a0;
         var c5 = a0; var c6 = a0; var c7 = a0; var c8 = a0;
-        var layout = a.Layout;
-        int groups = layout.Height / layout.RowsPerVector, width = layout.Width, lanes = layout.Lanes;
-        long inGroup = (long)layout.RowsPerVector * layout.RowStride;
-        long dyGroup = (long)layout.RowsPerVector * layout.DyWidth;
-        long r1 = layout.RowStride, r2 = 2 * r1, k1 = layout.KwStride, k2 = 2 * k1;
         for (int n = 0; n < a.Images; n++)
         {
             float* xn = a.X + n * a.XImage;
