@@ -11,7 +11,7 @@
 # Ends with one line per phase and its seconds.
 # Usage: build/publish.sh [--no-run] [--isa LEVEL]
 #   --isa x86-64-v4 builds for AVX-512 CPUs: the CPU backend's direct convolution then runs on 512-bit registers
-#   (about 1.5 times faster per CPU ResNet step than the default x86-64-v3 build), and the binary refuses to start
+#   (a CPU ResNet-32 step about 1.15 times faster than the default x86-64-v3 build), and the binary refuses to start
 #   on a CPU without AVX-512.
 set -euo pipefail
 
