@@ -25,13 +25,7 @@ public class OpBenchmarks
     public void Setup()
     {
         _cpu = new CpuBackend(2);
-        var rng = new InitRandom(1);
-        Tensor T(params int[] dims)
-        {
-            var t = _cpu.Empty(new Shape(dims));
-            _cpu.Upload(rng.Normal((int)t.Length, 1.0), t);
-            return t;
-        }
+        var T = NormalTensors.On(_cpu);
         _g = new ConvGeometry(1024, 8, 16, 16, 16, 3, 3, 1, 1);
         _x = T(1024, 8, 16, 16);
         _w = T(16, 8, 3, 3);
@@ -93,13 +87,7 @@ public class ResNetConvBenchmarks
     public void Setup()
     {
         _cpu = new CpuBackend(2) { DirectConvEnabled = Direct };
-        var rng = new InitRandom(1);
-        Tensor T(params int[] dims)
-        {
-            var t = _cpu.Empty(new Shape(dims));
-            _cpu.Upload(rng.Normal((int)t.Length, 1.0), t);
-            return t;
-        }
+        var T = NormalTensors.On(_cpu);
         int c = Channels, side = 512 / c;
         _g = new ConvGeometry(128, c, side, side, c, 3, 3, 1, 1);
         _x = T(128, c, side, side);
@@ -121,4 +109,21 @@ public class ResNetConvBenchmarks
 
     [GlobalCleanup]
     public void Cleanup() => _cpu.Dispose();
+}
+
+/// <summary>Benchmark inputs: tensors of the given shape filled with N(0, 1) draws from one seeded stream.</summary>
+internal static class NormalTensors
+{
+    internal delegate Tensor Maker(params int[] dims);
+
+    internal static Maker On(CpuBackend cpu)
+    {
+        var rng = new InitRandom(1);
+        return dims =>
+        {
+            var t = cpu.Empty(new Shape(dims));
+            cpu.Upload(rng.Normal((int)t.Length, 1.0), t);
+            return t;
+        };
+    }
 }
