@@ -18,7 +18,8 @@ public class DirectConvTests
 {
     private static readonly int[] Channels = [1, 3, 8, 16, 17, 32, 64];
 
-    private static readonly (int H, int W)[] Maps = [(1, 1), (2, 2), (5, 7), (8, 8), (16, 16), (32, 32)];
+    private static readonly (int H, int W)[] Maps =
+        [(1, 1), (2, 2), (4, 4), (6, 4), (12, 4), (5, 7), (8, 8), (16, 16), (32, 32)];
 
     private static readonly int[] Batches = [1, 3, 8];
 
