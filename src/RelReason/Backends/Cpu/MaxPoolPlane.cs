@@ -25,8 +25,7 @@ internal static unsafe class MaxPoolPlane
     /// <summary>idx[oy * ow + ox] = the window's winning index into the plane src [h, w].</summary>
     internal static void ArgMax(float* src, int h, int w, int oh, int ow, PoolGeometry p, int* idx, float* scratch)
     {
-        int k = p.Kernel, s = p.Stride, pad = p.Pad, lanes = Vector<float>.Count;
-        // Outputs whose windows lie inside the plane: ox * s - pad >= 0 and ox * s - pad + k <= w.
+        int s = p.Stride, pad = p.Pad, lanes = Vector<float>.Count;
         var (oxLo, oxHi) = Inside(w, ow, p);
         var (oyLo, oyHi) = Inside(h, oh, p);
         bool vectors = Vector.IsHardwareAccelerated && oxHi - oxLo >= lanes;
