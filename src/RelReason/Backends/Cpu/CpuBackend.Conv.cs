@@ -1,3 +1,4 @@
+using System.Numerics;
 using RelReason.Tensors;
 
 namespace RelReason.Backends.Cpu;
@@ -133,15 +134,34 @@ public sealed unsafe partial class CpuBackend
                 var acc = partials[wk] = Pool.Rent(length);
                 body(n0, n1, acc.Pointer);
             });
-            for (long i = 0; i < length; i++)
+            // Split over workers by element and in vectors, each element's sum in worker order as in the scalar
+            // tail (0 + p0 + p1 ..., then + beta * dst), so every split gives the same bits.
+            _parallel.For(length, (i0, i1, _) =>
             {
-                float s = 0f;
-                for (int k = 0; k < workers; k++)
+                long i = i0;
+                if (Vector.IsHardwareAccelerated)
                 {
-                    s += partials[k].Pointer[i];
+                    var betaV = new Vector<float>(beta);
+                    for (; i + Vector<float>.Count <= i1; i += Vector<float>.Count)
+                    {
+                        var sum = Vector<float>.Zero;
+                        for (int k = 0; k < workers; k++)
+                        {
+                            sum += Vector.Load(partials[k].Pointer + i);
+                        }
+                        Vector.Store(beta == 0f ? sum : sum + betaV * Vector.Load(dst + i), dst + i);
+                    }
                 }
-                Store(ref dst[i], s, beta);
-            }
+                for (; i < i1; i++)
+                {
+                    float sum = 0f;
+                    for (int k = 0; k < workers; k++)
+                    {
+                        sum += partials[k].Pointer[i];
+                    }
+                    Store(ref dst[i], sum, beta);
+                }
+            }, ElementGrain);
         }
         finally
         {
