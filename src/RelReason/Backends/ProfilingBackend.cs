@@ -18,6 +18,8 @@ public sealed class ProfilingBackend(IBackend inner) : IBackend
 
     public string Description => inner.Description + " [profiling]";
 
+    public string Arithmetic => inner.Arithmetic;
+
     /// <summary>Per-op totals, largest first.</summary>
     public IReadOnlyList<(string Op, double Ms, int Calls)> Totals =>
         _totals.OrderByDescending(t => t.Value.Ms).Select(t => (t.Key, t.Value.Ms, t.Value.Calls)).ToList();

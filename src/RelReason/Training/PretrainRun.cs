@@ -17,6 +17,7 @@ public sealed class PretrainRun : IPretrainSink, IDisposable
     private const string IntervalLossKey = "interval_loss_sum";
     private const string IntervalAccuracyKey = "interval_accuracy_sum";
     private const string IntervalStepsKey = "interval_steps";
+    private const string ArithmeticKey = "arithmetic";
     private readonly Action<StepReport>? _onReport;
     private readonly KnnMonitor? _knn;
 
@@ -116,6 +117,11 @@ public sealed class PretrainRun : IPretrainSink, IDisposable
                 (long)Number(IntervalStepsKey));
             var folder = RunFolder.Resume(Path.GetDirectoryName(Path.GetFullPath(checkpoint))!, info.Step, echo);
             folder.Log($"resumed from {checkpoint}: epoch {info.Epoch + 1}, step {info.Step}");
+            if (info.Extra.TryGetValue(ArithmeticKey, out var then) && then != backend.Arithmetic)
+            {
+                folder.Log($"note: the checkpoint was written by {then}; this process runs {backend.Arithmetic}, so " +
+                    "from here the numbers match an uninterrupted run to rounding only, not bit for bit");
+            }
             return new PretrainRun(trainer, folder, onReport)
             {
                 LastCheckpoint = new RunCheckpoint(checkpoint, info),
@@ -196,6 +202,7 @@ public sealed class PretrainRun : IPretrainSink, IDisposable
                 [IntervalLossKey] = run.Interval.LossSum.ToString("R", CultureInfo.InvariantCulture),
                 [IntervalAccuracyKey] = run.Interval.AccuracySum.ToString("R", CultureInfo.InvariantCulture),
                 [IntervalStepsKey] = run.Interval.Steps.ToString(CultureInfo.InvariantCulture),
+                [ArithmeticKey] = run.Backend.Arithmetic,
             },
         };
         var modules = new CheckpointModules(run.Backbone, run.Head, Checkpoint.RelationHead, run.Optimizer);

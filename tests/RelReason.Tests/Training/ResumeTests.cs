@@ -36,6 +36,47 @@ public class ResumeTests
     }
 
     [Test]
+    public void ResumingOnOtherArithmeticSaysSo()
+    {
+        var options = Options with { MaxSteps = 2 };
+        string folder = Path.Combine(_root, "run");
+        using (var cpu = new CpuBackend(2))
+        using (var first = PretrainRun.Start(options, cpu, folder, null))
+        {
+            Assert.That(first.Run(CancellationToken.None), Is.EqualTo(PretrainOutcome.Completed));
+        }
+        var (stored, checkpoint, _) = PretrainRun.ReadResumePoint(folder);
+        using (var same = new CpuBackend(2))
+        using (var again = PretrainRun.Resume(stored with { MaxSteps = 3 }, checkpoint, same, null))
+        {
+            again.Run(CancellationToken.None);
+            Assert.That(File.ReadAllText(again.Folder.LogPath), Does.Not.Contain("note: the checkpoint was written"));
+        }
+
+        (stored, checkpoint, _) = PretrainRun.ReadResumePoint(folder);
+        using var one = new CpuBackend(1);
+        using var other = PretrainRun.Resume(stored with { MaxSteps = 4 }, checkpoint, one, null);
+        string log = File.ReadAllText(other.Folder.LogPath);
+        Assert.That(log, Does.Contain("note: the checkpoint was written by cpu: 2 threads"));
+        Assert.That(log, Does.Contain("this process runs cpu: 1 thread,"));
+        Assert.That(log, Does.Contain("not bit for bit"));
+    }
+
+    [Test]
+    public void ArithmeticNamesThreadsAndConvolutionKernels()
+    {
+        using var a = new CpuBackend(2);
+        using var b = new CpuBackend(2) { DirectConvEnabled = false };
+        Assert.That(a.Arithmetic, Does.StartWith("cpu: 2 threads, "));
+        Assert.That(a.Arithmetic, Does.Contain("OpenBLAS "));
+        Assert.That(b.Arithmetic, Does.Contain("im2col conv"));
+        if (DirectConv3x3.HardwareSupported)
+        {
+            Assert.That(a.Arithmetic, Is.Not.EqualTo(b.Arithmetic));
+        }
+    }
+
+    [Test]
     public void KilledRunResumesToTheSameNumbers()
     {
         using var cpu = new CpuBackend(2);

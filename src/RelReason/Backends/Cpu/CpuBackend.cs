@@ -37,6 +37,21 @@ public sealed unsafe partial class CpuBackend : IBackend
         }
     }
 
+    public string Arithmetic
+    {
+        get
+        {
+            string conv = !DirectConvEnabled || !DirectConv3x3.HardwareSupported ? "im2col conv" : DirectConvMode switch
+            {
+                DirectConvMode.Avx512 => "direct conv 512-bit",
+                DirectConvMode.Avx512Narrow => "direct conv 256-bit x 32",
+                _ => "direct conv 256-bit x 16",
+            };
+            string core = Marshal.PtrToStringUTF8(OpenBlas.openblas_get_corename())?.Trim() ?? "unknown";
+            return $"cpu: {Threads} thread{(Threads == 1 ? "" : "s")}, {conv}, OpenBLAS {core}";
+        }
+    }
+
     public Tensor Empty(Shape shape) => new(Pool.Rent(shape.Elements), shape);
 
     public void Upload(ReadOnlySpan<float> source, Tensor destination)

@@ -61,6 +61,11 @@ public sealed unsafe partial class CudaBackend : IBackend
     /// <inheritdoc />
     public string Description => $"cuda ({_info}, TF32 {(_options.AllowTf32 ? "on" : "off")})";
 
+    /// <inheritdoc />
+    public string Arithmetic =>
+        $"cuda: {_info.Name} (sm_{_info.ComputeCapabilityMajor}{_info.ComputeCapabilityMinor}), " +
+        $"cuBLAS {_info.CublasVersion}, cuDNN {_info.CudnnVersion}, TF32 {(_options.AllowTf32 ? "on" : "off")}";
+
     /// <summary>The device and libraries in use.</summary>
     public CudaDeviceInfo DeviceInfo => _info;
 
