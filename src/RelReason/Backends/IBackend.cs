@@ -18,10 +18,10 @@ public interface IBackend : IDisposable
     /// <summary>One line for logs, e.g. "cpu (2 threads, OpenBLAS 0.3.21)".</summary>
     string Description { get; }
 
-    /// <summary>What decides the bits of the results, e.g. "cpu: 2 threads, direct conv 512-bit, OpenBLAS Haswell":
-    /// the same op on the same inputs gives the same bits wherever this text is the same (for the CPU backend;
-    /// cuDNN may pick other algorithms from run to run). Checkpoints record it, so a resumed run can say when it
-    /// continues on different arithmetic.</summary>
+    /// <summary>What decides the bits of the results, e.g. "cpu: 2 threads, direct conv on 512-bit registers,
+    /// OpenBLAS Haswell": the same op on the same inputs gives the same bits wherever this text is the same (for the
+    /// CPU backend; cuDNN may pick other algorithms from run to run). Checkpoints record it, so a resumed run can
+    /// say when it continues on different arithmetic.</summary>
     string Arithmetic { get; }
 
     // ---- memory ---------------------------------------------------------------------------------

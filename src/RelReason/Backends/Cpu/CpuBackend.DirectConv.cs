@@ -31,12 +31,9 @@ public sealed unsafe partial class CpuBackend
         {
             return "im2col + OpenBLAS for every shape (the direct 3x3 kernel needs AVX2 + FMA)";
         }
-        string direct = DirectConvModes.Best switch
-        {
-            DirectConvMode.Avx512 => "512-bit registers, maps 8 or more pixels wide",
-            DirectConvMode.Avx512Narrow => "256-bit registers (32 of them), maps a multiple of 8 pixels wide",
-            _ => "256-bit registers (16 of them), maps a multiple of 8 pixels wide",
-        };
+        var best = DirectConvModes.Best;
+        string maps = best == DirectConvMode.Avx512 ? "maps 8 or more pixels wide" : "maps a multiple of 8 pixels wide";
+        string direct = $"{DirectConvModes.Registers(best)}, {maps}";
         return $"3x3 stride 1: direct kernel, {direct}; other shapes: im2col + OpenBLAS";
     }
 

@@ -41,12 +41,9 @@ public sealed unsafe partial class CpuBackend : IBackend
     {
         get
         {
-            string conv = !DirectConvEnabled || !DirectConv3x3.HardwareSupported ? "im2col conv" : DirectConvMode switch
-            {
-                DirectConvMode.Avx512 => "direct conv 512-bit",
-                DirectConvMode.Avx512Narrow => "direct conv 256-bit x 32",
-                _ => "direct conv 256-bit x 16",
-            };
+            string conv = !DirectConvEnabled || !DirectConv3x3.HardwareSupported
+                ? "im2col conv"
+                : $"direct conv on {DirectConvModes.Registers(DirectConvMode)}";
             string core = Marshal.PtrToStringUTF8(OpenBlas.openblas_get_corename())?.Trim() ?? "unknown";
             return $"cpu: {Threads} thread{(Threads == 1 ? "" : "s")}, {conv}, OpenBLAS {core}";
         }

@@ -149,6 +149,14 @@ internal enum DirectConvMode
 
 internal static class DirectConvModes
 {
+    /// <summary>The registers a mode computes in, as logs and <c>relreason info</c> name them.</summary>
+    internal static string Registers(DirectConvMode mode) => mode switch
+    {
+        DirectConvMode.Avx512 => "512-bit registers",
+        DirectConvMode.Avx512Narrow => "256-bit registers (32 of them)",
+        _ => "256-bit registers (16 of them)",
+    };
+
     /// <summary>The widest mode this process can run.</summary>
     internal static DirectConvMode Best => DirectConvLayout.Wide ? DirectConvMode.Avx512
         : System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? DirectConvMode.Avx512Narrow : DirectConvMode.Avx2;
